@@ -1,0 +1,76 @@
+/*
+ * utf8.c - a small validating decoder.  yajl can only refuse bad UTF-8; we
+ * need to repair it, since a process name is whatever bytes prctl was given.
+ */
+#include "utf8.h"
+
+#include <string.h>
+
+size_t utf8_seq_len(const unsigned char *s, size_t len)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned int cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+bool utf8_valid(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n;
+
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (!(n = utf8_seq_len(p + i, len - i)))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen)
+{
+	static const char repl[] = "\xef\xbf\xbd";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, o = 0;
+
+	while (i < len) {
+		size_t n = utf8_seq_len(p + i, len - i);
+		const char *src = n ? s + i : repl;
+		size_t cnt = n ? n : 3;
+
+		if (o + cnt >= outlen)
+			break;
+		memcpy(out + o, src, cnt);
+		o += cnt;
+		i += n ? n : 1;
+	}
+	out[o] = '\0';
+	return o;
+}

@@ -1,0 +1,118 @@
+# lib.sh - shared by the end-to-end tests (sourced, not run).
+#
+# Each test gets its own network namespace, so it sees only its own conntrack
+# table; everything it makes is removed by the EXIT trap, pass or fail.
+# TAP helpers: plan N, ok COND-STATUS "name", is GOT WANT "name", skip_all.
+
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+EMIT="$TOP/flowtop-emit"
+VIEW="$TOP/flowtop-view"
+T_N=0
+T_FAILED=0
+NS=
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/flowtop-test.XXXXXX")
+CLEANUP_HOOKS=
+
+plan() { echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { printf '# %s\n' "$@" >&2; }
+
+# ok STATUS NAME: pass when STATUS is 0 (use: cmd; ok $? "name")
+ok() {
+	T_N=$((T_N + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $T_N - $2"
+	else
+		echo "not ok $T_N - $2"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+	return "$1"
+}
+
+# is GOT WANT NAME
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  $1" "want: $2"
+		return 1
+	fi
+}
+
+done_testing() {
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+# at_exit CMD: run CMD when the test exits, newest first
+at_exit() { CLEANUP_HOOKS="$*; $CLEANUP_HOOKS"; }
+
+_cleanup() {
+	set +e
+	eval "$CLEANUP_HOOKS" >/dev/null 2>&1
+	if [ -n "$NS" ]; then
+		# kill anything still running inside the namespace
+		for p in $(ip netns pids "$NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$NS" 2>/dev/null
+		rm -rf "/etc/netns/$NS"
+	fi
+	rm -rf "$TMP"
+}
+trap _cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+need_root() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root for network namespaces"
+	ip netns add "flowtop-probe-$$" 2>/dev/null || skip_all "cannot create network namespaces"
+	ip netns del "flowtop-probe-$$"
+}
+
+# netns_setup: a fresh namespace with lo up, 10.99.0.1/32 and fd99::1/128 on
+# lo, and an nftables rule that asks for connection tracking.
+netns_setup() {
+	need_root
+	NS="flowtop-t$$-$(basename "$0" .t)"
+	ip netns add "$NS" || { echo "Bail out! cannot add netns"; exit 1; }
+	mkdir -p "/etc/netns/$NS"
+	printf '127.0.0.1 localhost\n::1 localhost\n' > "/etc/netns/$NS/hosts"
+	# no resolver inside: lookups answer from hosts or fail at once
+	printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "/etc/netns/$NS/resolv.conf"
+	nsx ip link set lo up
+	nsx ip addr add 10.99.0.1/32 dev lo
+	nsx ip addr add fd99::1/128 dev lo nodad
+	nsx nft -f - <<'NFT'
+table inet flowtop_test {
+	chain out { type filter hook output priority 0; ct state new,established counter; }
+	chain in { type filter hook input priority 0; ct state new,established counter; }
+}
+NFT
+}
+
+# nsx CMD...: run CMD inside the test's namespace
+nsx() { ip netns exec "$NS" "$@"; }
+
+# inject a flow with conntrack -I inside the namespace; quiet
+ct_inject() { nsx conntrack -I "$@" >/dev/null 2>&1; }
+
+# wait_for SECONDS CMD...: poll CMD every 0.05 s until it succeeds
+wait_for() {
+	local t=$1 i=0
+	shift
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge $((t * 20)) ] && return 1
+		sleep 0.05
+	done
+	return 0
+}
+
+# json_lines_valid FILE: every line is one JSON object
+json_lines_valid() {
+	local bad
+	bad=$(while IFS= read -r l; do printf '%s\n' "$l" | jq -e 'type == "object"' >/dev/null 2>&1 || echo x; done < "$1" | wc -l)
+	[ "$bad" -eq 0 ]
+}
