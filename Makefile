@@ -88,15 +88,22 @@ $(B)/man/flowtop-emit.1: man/flowtop-emit.1 flowtop-emit
 deps:
 	scripts/install-deps
 
+# Test and benchmark helpers, never installed.
+TOOLS := $(B)/tools/flowgen
+$(B)/tools/flowgen: tests/tools/flowgen.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_conntrack) $(LDFLAGS) \
+		-o $@ $< $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_conntrack)
+
 TESTS ?= $(UNIT_BIN) $(sort $(wildcard tests/e2e/*.t))
-check: deps
+check: deps $(TOOLS)
 	$(MAKE) all $(UNIT_BIN)
 	prove --exec '' $(PROVE_FLAGS) $(TESTS)
 
 unit: all $(UNIT_BIN)
 	prove --exec '' $(UNIT_BIN)
 
-bench: deps
+bench: deps $(TOOLS)
 	$(MAKE) all
 	scripts/bench
 
