@@ -1,0 +1,338 @@
+/*
+ * ctsource.c - ctnetlink over libmnl, parsed by libnetfilter_conntrack.
+ *
+ * Dumps and events use separate sockets so that a long dump never delays the
+ * event socket: main polls both and drains the events first.
+ */
+#include "ctsource.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+/* Dump filter flag from the kernel's nf_internals.h (ABI, not exported). */
+#define FLOWTOP_CTA_FILTER_F_PROTO_NUM (1u << 3)
+
+/* Events are one skb each; a batch of them per recvmmsg() call keeps the
+ * syscall count down during a burst. */
+#define EV_BATCH 64
+#define EV_SLOT 8192
+/* The kernel fills dump skbs up to 32 KiB when the reader offers that. */
+#define DUMP_BUF (64 * 1024)
+
+struct ctsource {
+	struct mnl_socket *dump;
+	struct mnl_socket *ev;
+	unsigned int dump_portid;
+	unsigned int dump_seq;
+	char *dumpbuf;
+	char *evbuf;
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+};
+
+struct ctsource *ctsource_new(void)
+{
+	struct ctsource *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->dumpbuf = malloc(DUMP_BUF);
+	s->dump = mnl_socket_open(NETLINK_NETFILTER);
+	if (!s->dumpbuf || !s->dump || mnl_socket_bind(s->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+
+		ctsource_free(s);
+		errno = e;
+		return NULL;
+	}
+	s->dump_portid = mnl_socket_get_portid(s->dump);
+	s->dump_seq = (unsigned int)time(NULL);
+	return s;
+}
+
+void ctsource_free(struct ctsource *s)
+{
+	if (!s)
+		return;
+	if (s->dump)
+		mnl_socket_close(s->dump);
+	if (s->ev)
+		mnl_socket_close(s->ev);
+	free(s->dumpbuf);
+	free(s->evbuf);
+	free(s->msgs);
+	free(s->iov);
+	free(s);
+}
+
+int ctsource_events_open(struct ctsource *s, size_t rcvbuf, size_t *granted)
+{
+	int fd, sz = rcvbuf > (size_t)INT32_MAX / 2 ? INT32_MAX / 2 : (int)rcvbuf;
+	socklen_t len = sizeof(sz);
+	unsigned int groups = NF_NETLINK_CONNTRACK_NEW | NF_NETLINK_CONNTRACK_UPDATE |
+			      NF_NETLINK_CONNTRACK_DESTROY;
+
+	s->evbuf = malloc((size_t)EV_BATCH * EV_SLOT);
+	s->msgs = calloc(EV_BATCH, sizeof(*s->msgs));
+	s->iov = calloc(EV_BATCH, sizeof(*s->iov));
+	if (!s->evbuf || !s->msgs || !s->iov)
+		return -1;
+	for (int i = 0; i < EV_BATCH; i++) {
+		s->iov[i].iov_base = s->evbuf + (size_t)i * EV_SLOT;
+		s->iov[i].iov_len = EV_SLOT;
+		s->msgs[i].msg_hdr.msg_iov = &s->iov[i];
+		s->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	s->ev = mnl_socket_open(NETLINK_NETFILTER);
+	if (!s->ev)
+		return -1;
+	fd = mnl_socket_get_fd(s->ev);
+	/* FORCE passes net.core.rmem_max with CAP_NET_ADMIN; fall back quietly */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, &len) == 0 && granted)
+		*granted = (size_t)sz;
+	if (mnl_socket_bind(s->ev, groups, MNL_SOCKET_AUTOPID) < 0)
+		return -1;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+		return -1;
+	return 0;
+}
+
+int ctsource_events_filter(struct ctsource *s, struct nfct_filter *filter)
+{
+	return nfct_filter_attach(mnl_socket_get_fd(s->ev), filter);
+}
+
+int ctsource_dump_fd(const struct ctsource *s)
+{
+	return mnl_socket_get_fd(s->dump);
+}
+
+int ctsource_event_fd(const struct ctsource *s)
+{
+	return s->ev ? mnl_socket_get_fd(s->ev) : -1;
+}
+
+int ctsource_dump_start(struct ctsource *s, int family, const struct ctsource_dump_filter *df)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfh;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++s->dump_seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	/* the kernel filters the dump on this family */
+	nfh->nfgen_family = (uint8_t)family;
+	nfh->version = NFNETLINK_V0;
+	nfh->res_id = 0;
+	if (df && df->l4proto >= 0) {
+		/* CTA_FILTER (Linux 5.8+): the kernel skips other protocols;
+		 * older kernels ignore it and user space still filters. */
+		struct nlattr *tuple, *proto, *filter;
+
+		tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+		proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+		mnl_attr_put_u8(nlh, CTA_PROTO_NUM, (uint8_t)df->l4proto);
+		mnl_attr_nest_end(nlh, proto);
+		mnl_attr_nest_end(nlh, tuple);
+		filter = mnl_attr_nest_start(nlh, CTA_FILTER);
+		mnl_attr_put_u32(nlh, CTA_FILTER_ORIG_FLAGS, FLOWTOP_CTA_FILTER_F_PROTO_NUM);
+		mnl_attr_put_u32(nlh, CTA_FILTER_REPLY_FLAGS, 0);
+		mnl_attr_nest_end(nlh, filter);
+	}
+	return mnl_socket_sendto(s->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
+}
+
+static void copy_addr(const struct nf_conntrack *ct, int family, int a4, int a6,
+		      union flow_addr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (family == AF_INET)
+		out->w[0] = nfct_get_attr_u32(ct, (enum nf_conntrack_attr)a4);
+	else
+		memcpy(out->b, nfct_get_attr(ct, (enum nf_conntrack_attr)a6), 16);
+}
+
+/* Fill a flow from a parsed conntrack object. */
+static void flow_from_ct(struct flow *f, const struct nf_conntrack *ct)
+{
+	int fam = nfct_get_attr_u8(ct, ATTR_L3PROTO);
+
+	f->family = (uint8_t)fam;
+	f->l4proto = nfct_get_attr_u8(ct, ATTR_L4PROTO);
+	if (fam == AF_INET || fam == AF_INET6) {
+		copy_addr(ct, fam, ATTR_ORIG_IPV4_SRC, ATTR_ORIG_IPV6_SRC, &f->orig.src);
+		copy_addr(ct, fam, ATTR_ORIG_IPV4_DST, ATTR_ORIG_IPV6_DST, &f->orig.dst);
+		f->has |= FLOW_HAS_TUPLE;
+		if (nfct_attr_is_set(ct, ATTR_REPL_IPV4_SRC) > 0 ||
+		    nfct_attr_is_set(ct, ATTR_REPL_IPV6_SRC) > 0) {
+			copy_addr(ct, fam, ATTR_REPL_IPV4_SRC, ATTR_REPL_IPV6_SRC, &f->reply.src);
+			copy_addr(ct, fam, ATTR_REPL_IPV4_DST, ATTR_REPL_IPV6_DST, &f->reply.dst);
+			f->has |= FLOW_HAS_REPLY;
+		}
+	}
+	if (nfct_attr_is_set(ct, ATTR_ORIG_PORT_SRC) > 0) {
+		f->orig.sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+		f->orig.dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+		f->has |= FLOW_HAS_PORTS;
+	}
+	if (nfct_attr_is_set(ct, ATTR_REPL_PORT_SRC) > 0) {
+		f->reply.sport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+		f->reply.dport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+		f->has |= FLOW_HAS_REPLY_PORTS;
+	}
+	if (nfct_attr_is_set(ct, ATTR_ICMP_TYPE) > 0) {
+		f->icmp_type = nfct_get_attr_u8(ct, ATTR_ICMP_TYPE);
+		f->icmp_code = nfct_get_attr_u8(ct, ATTR_ICMP_CODE);
+		f->icmp_id = ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID));
+		f->has |= FLOW_HAS_ICMP;
+	}
+	if (nfct_attr_is_set(ct, ATTR_TCP_STATE) > 0)
+		f->state = flow_state_name(IPPROTO_TCP, nfct_get_attr_u8(ct, ATTR_TCP_STATE));
+	else if (nfct_attr_is_set(ct, ATTR_SCTP_STATE) > 0)
+		f->state = flow_state_name(IPPROTO_SCTP, nfct_get_attr_u8(ct, ATTR_SCTP_STATE));
+	else if (nfct_attr_is_set(ct, ATTR_DCCP_STATE) > 0)
+		f->state = flow_state_name(IPPROTO_DCCP, nfct_get_attr_u8(ct, ATTR_DCCP_STATE));
+	if (nfct_attr_is_set(ct, ATTR_STATUS) > 0) {
+		f->status = nfct_get_attr_u32(ct, ATTR_STATUS);
+		f->has |= FLOW_HAS_STATUS;
+	}
+	if (nfct_attr_is_set(ct, ATTR_TIMEOUT) > 0) {
+		f->timeout = nfct_get_attr_u32(ct, ATTR_TIMEOUT);
+		f->has |= FLOW_HAS_TIMEOUT;
+	}
+	if (nfct_attr_is_set(ct, ATTR_MARK) > 0) {
+		f->mark = nfct_get_attr_u32(ct, ATTR_MARK);
+		f->has |= FLOW_HAS_MARK;
+	}
+	/* the kernel leaves CTA_ZONE out for the default zone, 0 */
+	if (nfct_attr_is_set(ct, ATTR_ZONE) > 0)
+		f->zone = nfct_get_attr_u16(ct, ATTR_ZONE);
+	f->has |= FLOW_HAS_ZONE;
+	if (nfct_attr_is_set(ct, ATTR_ID) > 0) {
+		f->id = nfct_get_attr_u32(ct, ATTR_ID);
+		f->has |= FLOW_HAS_ID;
+	}
+	if (nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_BYTES) > 0) {
+		f->orig_bytes = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
+		f->orig_packets = nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
+		f->reply_bytes = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES);
+		f->reply_packets = nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
+		f->has |= FLOW_HAS_COUNTERS;
+	}
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_START) > 0) {
+		f->start_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_START);
+		if (f->start_ns)
+			f->has |= FLOW_HAS_START;
+	}
+	flow_derive_nat(f);
+}
+
+struct parse_ctx {
+	ctsource_cb cb;
+	void *data;
+	uint64_t now;
+	int action;		/* -1: take it from the message type */
+	int err;
+};
+
+static int parse_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct parse_ctx *pc = arg;
+	struct nf_conntrack *ct = nfct_new();
+	struct flow f;
+	int rc;
+
+	if (!ct) {
+		pc->err = errno;
+		return MNL_CB_ERROR;
+	}
+	memset(&f, 0, sizeof(f));
+	if (nfct_nlmsg_parse(nlh, ct) < 0) {
+		/* a message we cannot read is skipped, not fatal */
+		nfct_destroy(ct);
+		return MNL_CB_OK;
+	}
+	flow_from_ct(&f, ct);
+	nfct_destroy(ct);
+	f.ts_ns = pc->now;
+	if (pc->action >= 0) {
+		f.action = (uint8_t)pc->action;
+	} else if ((nlh->nlmsg_type & 0xff) == IPCTNL_MSG_CT_DELETE) {
+		f.action = FLOW_DESTROY;
+	} else {
+		f.action = (nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_EXCL)) ? FLOW_NEW : FLOW_UPDATE;
+	}
+	rc = pc->cb(&f, pc->data);
+	if (rc < 0) {
+		pc->err = errno ? errno : EIO;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int ctsource_dump_read(struct ctsource *s, bool wait, ctsource_cb cb, void *data)
+{
+	struct parse_ctx pc = { cb, data, flow_now_ns(), FLOW_SNAPSHOT, 0 };
+	ssize_t n;
+	int rc;
+
+	n = recv(mnl_socket_get_fd(s->dump), s->dumpbuf, DUMP_BUF, wait ? 0 : MSG_DONTWAIT);
+	if (n < 0)
+		return -1;
+	rc = mnl_cb_run(s->dumpbuf, (size_t)n, s->dump_seq, s->dump_portid, parse_msg, &pc);
+	if (rc == MNL_CB_ERROR) {
+		if (pc.err)
+			errno = pc.err;
+		return -1;
+	}
+	return rc == MNL_CB_STOP ? 0 : 1;
+}
+
+int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data)
+{
+	struct parse_ctx pc = { cb, data, 0, -1, 0 };
+	int total = 0;
+
+	for (;;) {
+		int n = recvmmsg(mnl_socket_get_fd(s->ev), s->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return total;
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		pc.now = flow_now_ns();
+		for (int i = 0; i < n; i++) {
+			int rc = mnl_cb_run(s->iov[i].iov_base, s->msgs[i].msg_len, 0, 0,
+					    parse_msg, &pc);
+
+			if (rc == MNL_CB_ERROR && pc.err) {
+				errno = pc.err;
+				return -1;
+			}
+			total++;
+		}
+		if (n < EV_BATCH)
+			return total;
+	}
+}
+
+bool ctsource_is_eperm(int err)
+{
+	return err == EPERM || err == EACCES;
+}

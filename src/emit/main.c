@@ -1,0 +1,752 @@
+/*
+ * flowtop-emit - conntrack flows, enriched, one record a line on stdout.
+ *
+ * --once: dump the table, write, exit.  Follow mode: a framed snapshot, then
+ * events as they come, a periodic dump that refreshes counters and catches
+ * lost events, and a framed resync after an event overrun.  One poll loop
+ * drives the event socket, the dump socket and the enrichers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "acct.h"
+#include "ctsource.h"
+#include "enrich.h"
+#include "field.h"
+#include "filter.h"
+#include "tracker.h"
+#include "writer.h"
+
+#define PROG "flowtop-emit"
+#define DEFAULT_INTERVAL_MS 2000
+#define DEFAULT_BUFFER (16u << 20)
+#define DEFAULT_DNS_TIMEOUT_MS 2000
+/* late DNS answers are folded into update records at most this often */
+#define NAME_PASS_MS 1000
+
+enum { EXIT_USAGE = 2 };
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct opts {
+	bool once;
+	enum writer_format fmt;
+	int fields[64];
+	int nfields;
+	unsigned int interval_ms;
+	bool accounting;
+	size_t bufsize;
+	struct filter filter;
+	bool kernel_filter;
+	struct enrich_opts enrich;
+	int verbose;
+};
+
+/* Everything the loop works with. */
+struct emitter {
+	struct opts *o;
+	struct ctsource *src;
+	struct writer *w;
+	struct tracker *trk;
+	struct enrich *enr;
+	uint32_t gen;
+	/* the dump in progress, if any */
+	bool dumping;
+	enum { DUMP_SNAPSHOT, DUMP_INTERVAL } dump_kind;
+	int fam_next;			/* index into families[] */
+	int families[2], nfam;
+	bool resync_pending;
+	size_t dump_seen;		/* flows the kernel returned (before filtering) */
+	bool hinted_empty;
+	bool write_failed;
+	int write_errno;		/* errno of the failed write */
+};
+
+static void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, PROG ": ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+	exit(EXIT_USAGE);
+}
+
+static void usage(void)
+{
+	printf("Usage: " PROG " [OPTION]...\n"
+	       "Write the kernel's connection tracking flows, enriched, one record a line.\n"
+	       "\n"
+	       "Mode and output:\n"
+	       "  -1, --once              dump the table once and exit (no markers)\n"
+	       "  -f, --format FMT        json (NDJSON, default) or csv\n"
+	       "  -F, --fields LIST       only these fields (comma-separated, see --list-fields)\n"
+	       "  -i, --interval SEC      follow mode: refresh dump every SEC seconds\n"
+	       "                          (default 2, 0 turns it off)\n"
+	       "  -a, --accounting        turn on conntrack byte/packet counters and start\n"
+	       "                          times for this run; restored on exit\n"
+	       "  -b, --buffer-size SIZE  event socket receive buffer (default 16M)\n"
+	       "\n"
+	       "Filters (several values: comma-separated):\n"
+	       "  -4, -6                  IPv4 or IPv6 flows only\n"
+	       "  -p, --proto LIST        tcp, udp, udplite, icmp, icmpv6, sctp, dccp, gre, NUM\n"
+	       "  -s, --state LIST        ESTABLISHED, SYN_SENT, TIME_WAIT, ...\n"
+	       "      --src LIST          source address or CIDR network\n"
+	       "      --dst LIST          destination address or CIDR network\n"
+	       "  -P, --port LIST         source or destination port\n"
+	       "  -L, --no-loopback       leave out flows from or to 127.0.0.0/8 and ::1\n"
+	       "\n"
+	       "Enrichment:\n"
+	       "  -n, --numeric           no reverse DNS\n"
+	       "      --dns-timeout SEC   --once: wait at most SEC for names (default 2)\n"
+	       "      --no-process        no process and user\n"
+	       "      --no-geoip          no GeoIP\n"
+	       "      --geoip-db PATH     GeoIP database (.mmdb), repeatable\n"
+	       "\n"
+	       "  -v, --verbose           say more on stderr\n"
+	       "      --list-fields       list the record's fields and exit\n"
+	       "  -h, --help              show this help and exit\n"
+	       "  -V, --version           show the version and exit\n"
+	       "\n"
+	       "Needs CAP_NET_ADMIN (root).  See flowtop-emit(1) for the record format.\n");
+}
+
+static unsigned int parse_seconds_ms(const char *s, const char *opt)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || v < 0 || v > 86400)
+		die_usage("invalid %s", opt);
+	return (unsigned int)(v * 1000 + 0.5);
+}
+
+static size_t parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	if (!*s || *s == '-')
+		die_usage("invalid buffer size '%s'", s);
+	switch (*end) {
+	case 'k': case 'K': v <<= 10; end++; break;
+	case 'm': case 'M': v <<= 20; end++; break;
+	case 'g': case 'G': v <<= 30; end++; break;
+	}
+	if (*end || v < 4096 || v > (1ull << 31))
+		die_usage("invalid buffer size '%s' (4K to 2G)", s);
+	return (size_t)v;
+}
+
+static void list_fields(const char *how)
+{
+	static const char *const type_names[] = { "string", "number", "array" };
+	bool man = how && !strcmp(how, "man");
+
+	if (how && !man && strcmp(how, "text"))
+		die_usage("invalid --list-fields format '%s' (text or man)", how);
+	for (size_t i = 0; i < field_count; i++) {
+		const struct field *f = &field_table[i];
+
+		if (man)
+			printf(".TP\n.B %s\n(%s) %s\n", f->name, type_names[f->type], f->doc);
+		else
+			printf("%-36s %-7s %s\n", f->name, type_names[f->type], f->doc);
+	}
+}
+
+enum {
+	OPT_SRC = 256, OPT_DST, OPT_NO_PROCESS, OPT_NO_GEOIP, OPT_GEOIP_DB,
+	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER,
+};
+
+static const struct option long_opts[] = {
+	{ "once", no_argument, NULL, '1' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "fields", required_argument, NULL, 'F' },
+	{ "interval", required_argument, NULL, 'i' },
+	{ "accounting", no_argument, NULL, 'a' },
+	{ "buffer-size", required_argument, NULL, 'b' },
+	{ "proto", required_argument, NULL, 'p' },
+	{ "state", required_argument, NULL, 's' },
+	{ "src", required_argument, NULL, OPT_SRC },
+	{ "dst", required_argument, NULL, OPT_DST },
+	{ "port", required_argument, NULL, 'P' },
+	{ "no-loopback", no_argument, NULL, 'L' },
+	{ "numeric", no_argument, NULL, 'n' },
+	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+	{ "no-process", no_argument, NULL, OPT_NO_PROCESS },
+	{ "no-geoip", no_argument, NULL, OPT_NO_GEOIP },
+	{ "geoip-db", required_argument, NULL, OPT_GEOIP_DB },
+	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "list-fields", optional_argument, NULL, OPT_LIST_FIELDS },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	char err[256];
+	bool only4 = false, only6 = false;
+	size_t bad;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->fmt = WRITER_JSON;
+	o->interval_ms = DEFAULT_INTERVAL_MS;
+	o->bufsize = DEFAULT_BUFFER;
+	o->kernel_filter = true;
+	filter_init(&o->filter);
+	o->enrich.process = o->enrich.protocol = o->enrich.geoip = o->enrich.dns = true;
+	o->enrich.dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
+
+	while ((c = getopt_long(argc, argv, "1f:F:i:ab:46p:s:P:LnvhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case '1':
+			o->once = true;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "json") || !strcmp(optarg, "ndjson"))
+				o->fmt = WRITER_JSON;
+			else if (!strcmp(optarg, "csv"))
+				o->fmt = WRITER_CSV;
+			else
+				die_usage("invalid format '%s' (json or csv)", optarg);
+			break;
+		case 'F':
+			o->nfields = field_parse_list(optarg, o->fields, 64, &bad);
+			if (o->nfields < 0)
+				die_usage("unknown field in '%s' (see --list-fields)", optarg + bad);
+			break;
+		case 'i':
+			o->interval_ms = parse_seconds_ms(optarg, "interval");
+			break;
+		case 'a':
+			o->accounting = true;
+			break;
+		case 'b':
+			o->bufsize = parse_size(optarg);
+			break;
+		case '4':
+			only4 = true;
+			break;
+		case '6':
+			only6 = true;
+			break;
+		case 'p':
+			if (filter_add_protos(&o->filter, optarg, err, sizeof(err)))
+				die_usage("%s", err);
+			break;
+		case 's':
+			if (filter_add_states(&o->filter, optarg, err, sizeof(err)))
+				die_usage("%s", err);
+			break;
+		case OPT_SRC:
+		case OPT_DST:
+			if (filter_add_nets(&o->filter, c == OPT_SRC, optarg, err, sizeof(err)))
+				die_usage("%s", err);
+			break;
+		case 'P':
+			if (filter_add_ports(&o->filter, optarg, err, sizeof(err)))
+				die_usage("%s", err);
+			break;
+		case 'L':
+			o->filter.no_loopback = true;
+			break;
+		case 'n':
+			o->enrich.dns = false;
+			break;
+		case OPT_DNS_TIMEOUT:
+			o->enrich.dns_timeout_ms = parse_seconds_ms(optarg, "dns timeout");
+			break;
+		case OPT_NO_PROCESS:
+			o->enrich.process = false;
+			break;
+		case OPT_NO_GEOIP:
+			o->enrich.geoip = false;
+			break;
+		case OPT_GEOIP_DB:
+			if (o->enrich.n_geoip_db == ENRICH_MAX_DB)
+				die_usage("too many --geoip-db (at most %s)", "8");
+			o->enrich.geoip_db[o->enrich.n_geoip_db++] = optarg;
+			break;
+		case OPT_NO_KFILTER:
+			o->kernel_filter = false;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case OPT_LIST_FIELDS:
+			list_fields(optarg);
+			exit(fclose(stdout) ? 1 : 0);
+		case 'h':
+			usage();
+			exit(fclose(stdout) ? 1 : 0);
+		case 'V':
+			printf(PROG " " FLOWTOP_VERSION "\n");
+			exit(fclose(stdout) ? 1 : 0);
+		default:
+			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
+			exit(EXIT_USAGE);
+		}
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (only4 && only6)
+		die_usage("%s", "-4 and -6 exclude each other");
+	o->filter.want_v4 = !only6;
+	o->filter.want_v6 = !only4;
+	o->enrich.verbose = o->verbose;
+}
+
+/* --- writing ---------------------------------------------------------------- */
+
+static int put_record(struct emitter *em, const struct flow *f)
+{
+	if (writer_write(em->w, f) == 0)
+		return 0;
+	em->write_failed = true;
+	em->write_errno = errno;
+	return -1;
+}
+
+static int put_marker(struct emitter *em, enum flow_action m)
+{
+	if (writer_marker(em->w, m) == 0)
+		return 0;
+	em->write_failed = true;
+	em->write_errno = errno;
+	return -1;
+}
+
+/* --- --once ------------------------------------------------------------------ */
+
+static int once_write(struct flow *f, void *data)
+{
+	struct emitter *em = data;
+
+	em->dump_seen++;
+	if (!filter_match(&em->o->filter, f))
+		return 0;
+	enrich_flow(em->enr, f);
+	return put_record(em, f);
+}
+
+/* First pass with DNS on: only queue the names the second pass will use. */
+static int once_prefetch(struct flow *f, void *data)
+{
+	struct emitter *em = data;
+
+	if (filter_match(&em->o->filter, f))
+		enrich_flow(em->enr, f);
+	return 0;
+}
+
+static int dump_blocking(struct emitter *em, ctsource_cb cb)
+{
+	struct ctsource_dump_filter df = { -1 };
+
+	if (em->o->kernel_filter)
+		df.l4proto = filter_dump_l4proto(&em->o->filter);
+	for (int i = 0; i < em->nfam; i++) {
+		int rc;
+
+		if (ctsource_dump_start(em->src, em->families[i], &df) < 0)
+			return -1;
+		while ((rc = ctsource_dump_read(em->src, true, cb, em)) > 0)
+			if (stop_signal)
+				return 0;
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+static void hint_empty(void)
+{
+	fprintf(stderr, PROG ": the connection tracking table is empty; nothing may be "
+		"asking for tracking (try: nft add table inet flowtop '{ chain c { type "
+		"filter hook output priority 0; ct state new,established counter; } }')\n");
+}
+
+static int run_once(struct emitter *em)
+{
+	if (em->o->enrich.dns) {
+		enrich_scan_begin(em->enr);
+		if (dump_blocking(em, once_prefetch) < 0)
+			return -1;
+		enrich_wait(em->enr, em->o->enrich.dns_timeout_ms);
+	}
+	enrich_scan_begin(em->enr);
+	if (dump_blocking(em, once_write) < 0)
+		return -1;
+	if (em->dump_seen == 0 && !stop_signal)
+		hint_empty();
+	return 0;
+}
+
+/* --- follow mode ------------------------------------------------------------------ */
+
+static int write_destroy(const struct tracked *e, void *data)
+{
+	struct emitter *em = data;
+	struct flow f;
+
+	tracker_to_flow(e, &f);
+	f.action = FLOW_DESTROY;
+	f.ts_ns = flow_now_ns();
+	enrich_flow(em->enr, &f);
+	return put_record(em, &f);
+}
+
+static int forget(const struct tracked *e, void *data)
+{
+	(void)e, (void)data;
+	return 0;
+}
+
+static int on_event(struct flow *f, void *data)
+{
+	struct emitter *em = data;
+	bool tracked = (f->has & FLOW_HAS_ID) && tracker_find(em->trk, f->id);
+	bool match = filter_match(&em->o->filter, f);
+
+	if (f->action == FLOW_DESTROY) {
+		/* a destroy has no state: trust what we wrote before */
+		if (!tracked && !match)
+			return 0;
+		if (tracked)
+			tracker_remove(em->trk, f->id);
+		enrich_flow(em->enr, f);
+		return put_record(em, f);
+	}
+	if (!match) {
+		if (!tracked)
+			return 0;
+		/* it left the filter (a state change): readers should drop it */
+		tracker_remove(em->trk, f->id);
+		f->action = FLOW_DESTROY;
+		enrich_flow(em->enr, f);
+		return put_record(em, f);
+	}
+	enrich_flow(em->enr, f);
+	if (f->has & FLOW_HAS_ID && tracker_put(em->trk, f, em->gen) < 0)
+		return -1;
+	return put_record(em, f);
+}
+
+static int on_dump(struct flow *f, void *data)
+{
+	struct emitter *em = data;
+	int changed;
+
+	em->dump_seen++;
+	if (!filter_match(&em->o->filter, f))
+		return 0;
+	enrich_flow(em->enr, f);
+	if (!(f->has & FLOW_HAS_ID))
+		return em->dump_kind == DUMP_SNAPSHOT ? put_record(em, f) : 0;
+	changed = tracker_put(em->trk, f, em->gen);
+	if (changed < 0)
+		return -1;
+	if (em->dump_kind == DUMP_SNAPSHOT)
+		return put_record(em, f);
+	if (!changed)
+		return 0;
+	f->action = FLOW_UPDATE;
+	return put_record(em, f);
+}
+
+static int start_dump(struct emitter *em, int kind)
+{
+	em->dumping = true;
+	em->dump_kind = kind;
+	em->fam_next = 0;
+	em->dump_seen = 0;
+	em->gen++;
+	enrich_scan_begin(em->enr);
+	if (kind == DUMP_SNAPSHOT && put_marker(em, FLOW_MARK_SNAPSHOT_BEGIN) < 0)
+		return -1;
+	return 0;
+}
+
+/* Ask for the next family's dump, or finish the dump when all are done. */
+static int next_dump_step(struct emitter *em)
+{
+	struct ctsource_dump_filter df = { -1 };
+
+	if (em->o->kernel_filter)
+		df.l4proto = filter_dump_l4proto(&em->o->filter);
+	if (em->fam_next < em->nfam)
+		return ctsource_dump_start(em->src, em->families[em->fam_next++], &df);
+	em->dumping = false;
+	if (em->dump_kind == DUMP_SNAPSHOT) {
+		/* readers drop what the frame did not contain; so do we */
+		tracker_sweep(em->trk, em->gen, forget, em);
+		if (put_marker(em, FLOW_MARK_SNAPSHOT_END) < 0)
+			return -1;
+	} else if (tracker_sweep(em->trk, em->gen, write_destroy, em) < 0) {
+		return -1;
+	}
+	if (em->dump_seen == 0 && !em->hinted_empty) {
+		em->hinted_empty = true;
+		hint_empty();
+	}
+	if (em->resync_pending) {
+		em->resync_pending = false;
+		if (start_dump(em, DUMP_SNAPSHOT) < 0)
+			return -1;
+		return next_dump_step(em);
+	}
+	return 0;
+}
+
+/* Names that arrived late become update records for the flows still alive. */
+static int late_names(struct tracked *e, void *data)
+{
+	struct emitter *em = data;
+	struct flow f;
+
+	if ((e->flags & (TRACKED_SRC_NAME | TRACKED_DST_NAME)) ==
+	    (TRACKED_SRC_NAME | TRACKED_DST_NAME))
+		return 0;
+	tracker_to_flow(e, &f);
+	f.action = FLOW_UPDATE;
+	f.ts_ns = flow_now_ns();
+	enrich_flow(em->enr, &f);
+	if ((f.src_domain && !(e->flags & TRACKED_SRC_NAME)) ||
+	    (f.dst_domain && !(e->flags & TRACKED_DST_NAME))) {
+		if (f.src_domain)
+			e->flags |= TRACKED_SRC_NAME;
+		if (f.dst_domain)
+			e->flags |= TRACKED_DST_NAME;
+		return put_record(em, &f);
+	}
+	return 0;
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int run_follow(struct emitter *em)
+{
+	size_t granted = 0;
+	uint64_t next_interval, next_names = 0;
+	bool names_pending = false;
+	sigset_t empty;
+
+	if (ctsource_events_open(em->src, em->o->bufsize, &granted) < 0)
+		return -1;
+	if (em->o->verbose)
+		fprintf(stderr, PROG ": event socket receive buffer %zu bytes\n", granted);
+	if (em->o->kernel_filter) {
+		struct nfct_filter *kf = filter_kernel_events(&em->o->filter);
+
+		if (kf) {
+			if (ctsource_events_filter(em->src, kf) < 0 && em->o->verbose)
+				fprintf(stderr, PROG ": kernel event filter not attached: %s\n",
+					strerror(errno));
+			nfct_filter_destroy(kf);
+		}
+	}
+	writer_set_flush(em->w, true);
+	if (start_dump(em, DUMP_SNAPSHOT) < 0 || next_dump_step(em) < 0)
+		return -1;
+	next_interval = mono_ms() + em->o->interval_ms;
+	sigemptyset(&empty);
+
+	while (!stop_signal && !em->write_failed) {
+		struct pollfd pfd[3];
+		int nfd = 0, timeout = -1, rc;
+		uint64_t now = mono_ms();
+		struct timespec ts, *tsp = NULL;
+
+		pfd[nfd++] = (struct pollfd){ ctsource_event_fd(em->src), POLLIN, 0 };
+		if (em->dumping)
+			pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
+		if (enrich_fd(em->enr) >= 0)
+			pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
+		if (em->o->interval_ms && !em->dumping)
+			timeout = now >= next_interval ? 0 : (int)(next_interval - now);
+		if (names_pending) {
+			int t = now >= next_names ? 0 : (int)(next_names - now);
+
+			timeout = timeout < 0 || t < timeout ? t : timeout;
+		}
+		if (timeout >= 0) {
+			ts.tv_sec = timeout / 1000;
+			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+			tsp = &ts;
+		}
+		/* signals are blocked outside ppoll, so none slips between checks */
+		rc = ppoll(pfd, (nfds_t)nfd, tsp, &empty);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		/* events first: they are the ones the kernel can drop */
+		if (ctsource_event_read(em->src, on_event, em) < 0) {
+			if (errno != ENOBUFS)
+				return -1;
+			if (em->o->verbose)
+				fprintf(stderr, PROG ": event overrun, resynchronising\n");
+			if (put_marker(em, FLOW_MARK_OVERRUN) < 0)
+				return -1;
+			if (em->dumping) {
+				em->resync_pending = true;
+			} else if (start_dump(em, DUMP_SNAPSHOT) < 0 || next_dump_step(em) < 0) {
+				return -1;
+			}
+		}
+		if (em->dumping) {
+			/* a few dump buffers per round, then back to the events */
+			for (int i = 0; i < 8 && em->dumping; i++) {
+				rc = ctsource_dump_read(em->src, false, on_dump, em);
+				if (rc < 0) {
+					if (errno == EAGAIN || errno == EWOULDBLOCK)
+						break;
+					return -1;
+				}
+				if (rc == 0 && next_dump_step(em) < 0)
+					return -1;
+			}
+		}
+		if (enrich_fd(em->enr) >= 0 && enrich_drain(em->enr) > 0 && !names_pending) {
+			names_pending = true;
+			next_names = mono_ms() + NAME_PASS_MS / 4;
+		}
+		now = mono_ms();
+		if (names_pending && now >= next_names) {
+			names_pending = false;
+			next_names = now + NAME_PASS_MS;
+			if (tracker_each(em->trk, late_names, em) < 0)
+				return -1;
+		}
+		if (em->o->interval_ms && !em->dumping && now >= next_interval) {
+			next_interval = now + em->o->interval_ms;
+			if (start_dump(em, DUMP_INTERVAL) < 0 || next_dump_step(em) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- main ------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	static struct opts o;
+	static struct acct acct;
+	struct emitter em = { 0 };
+	struct sigaction sa = { 0 };
+	sigset_t block;
+	int rc, status = 0, acct_on;
+
+	parse_args(argc, argv, &o);
+	em.o = &o;
+	acct_init(&acct);
+
+	/* a closed pipe shows up as EPIPE on write, handled like a quiet end */
+	signal(SIGPIPE, SIG_IGN);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	if (!o.once)
+		sigprocmask(SIG_BLOCK, &block, NULL);
+
+	if (o.filter.want_v4)
+		em.families[em.nfam++] = AF_INET;
+	if (o.filter.want_v6)
+		em.families[em.nfam++] = AF_INET6;
+
+	em.src = ctsource_new();
+	if (!em.src) {
+		fprintf(stderr, PROG ": cannot open a netfilter netlink socket: %s\n", strerror(errno));
+		return 1;
+	}
+	if (o.accounting && acct_enable(&acct) < 0) {
+		fprintf(stderr, PROG ": cannot turn on conntrack accounting: %s%s\n", strerror(errno),
+			errno == EACCES || errno == EPERM || errno == EROFS ?
+			" (needs CAP_NET_ADMIN; run as root)" : "");
+		ctsource_free(em.src);
+		return 1;
+	}
+	acct_on = acct_counters_on();
+	if (acct_on == 0)
+		fprintf(stderr, PROG ": byte and packet counters are off "
+			"(net.netfilter.nf_conntrack_acct=0); --accounting turns them on for this run\n");
+
+	em.w = writer_new(stdout, o.fmt, o.nfields ? o.fields : NULL, o.nfields);
+	em.trk = tracker_new();
+	em.enr = enrich_new(&o.enrich);
+	if (!em.w || !em.trk || !em.enr) {
+		fprintf(stderr, PROG ": cannot start: %s\n", strerror(errno));
+		status = 1;
+		goto out;
+	}
+	/* --once may print a lot: let stdio block-buffer it */
+	if (o.once)
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+
+	rc = o.once ? run_once(&em) : run_follow(&em);
+	if (rc < 0 && !em.write_failed) {
+		if (ctsource_is_eperm(errno))
+			fprintf(stderr, PROG ": cannot read the connection tracking table: %s "
+				"(needs CAP_NET_ADMIN; run as root)\n", strerror(errno));
+		else
+			fprintf(stderr, PROG ": cannot read the connection tracking table: %s\n",
+				strerror(errno));
+		status = 1;
+	}
+out:
+	if (!em.write_failed && (fflush(stdout) == EOF || ferror(stdout))) {
+		em.write_failed = true;
+		em.write_errno = errno;
+	}
+	/* a closed pipe (| head) is a normal end */
+	if (em.write_failed && em.write_errno != EPIPE) {
+		fprintf(stderr, PROG ": cannot write to standard output: %s\n",
+			strerror(em.write_errno));
+		status = 1;
+	}
+	if (acct_restore(&acct) < 0) {
+		fprintf(stderr, PROG ": cannot restore conntrack accounting settings: %s\n",
+			strerror(errno));
+		status = 1;
+	}
+	enrich_free(em.enr);
+	tracker_free(em.trk);
+	writer_free(em.w);
+	ctsource_free(em.src);
+	if (fclose(stdout) == EOF && errno != EPIPE && !em.write_failed) {
+		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));
+		status = 1;
+	}
+	return status;
+}

@@ -1,0 +1,34 @@
+/*
+ * writer.h - turns flows into NDJSON (yajl) or CSV lines on a stdio stream.
+ *
+ * The caller owns the FILE and the flows; struct writer owns only its yajl
+ * generator and scratch buffers.  Output errors are reported through
+ * ferror() on the caller's stream, as with any stdio writer.
+ */
+#ifndef FLOWTOP_WRITER_H
+#define FLOWTOP_WRITER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "flow.h"
+
+enum writer_format { WRITER_JSON, WRITER_CSV };
+
+struct writer;
+
+/* fields: indexes into field_table to write, in order (CSV) or as a subset
+ * (JSON keeps the table's order); NULL/0 means every field. */
+struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, int nfields);
+void writer_free(struct writer *w);
+
+/* Write one record (a flow or a marker) as one line; 0 or -1. */
+int writer_write(struct writer *w, const struct flow *f);
+
+/* Write a marker record (snapshot-begin, snapshot-end, overrun) now. */
+int writer_marker(struct writer *w, enum flow_action marker);
+
+/* Flush after every record (follow mode) or let stdio buffer (--once). */
+void writer_set_flush(struct writer *w, bool each_record);
+
+#endif
