@@ -3,9 +3,11 @@
  * that the programs share, and is meant to run inside a test namespace.
  *
  *   flowgen inject N [--family 4|6|both] [--proto tcp|udp|mix]
- *                    [--offset K] [--timeout SEC]
+ *                    [--offset K] [--timeout SEC] [--dst A.B.C.D/LEN]
  *       N conntrack entries created over ctnetlink (IPCTNL_MSG_CT_NEW),
- *       hundreds of messages a sendmsg; no packet is sent.
+ *       hundreds of messages a sendmsg; no packet is sent.  IPv4
+ *       destinations cycle through the RFC 5737 networks, or through
+ *       every address of --dst (e.g. a GeoIP fixture's networks).
  *   flowgen burst N [--port P]
  *       N UDP datagrams, each from its own 127.x.y.z source address, to
  *       127.0.0.1:P on the loopback, as fast as the kernel takes them, so
@@ -58,6 +60,8 @@ struct inject_opts {
 	int family;		/* 4, 6, or 0 for both */
 	int proto;		/* IPPROTO_TCP, IPPROTO_UDP, or 0 for a mix */
 	uint32_t timeout;
+	uint32_t dst_base;	/* host order; dst_size 0: documentation nets */
+	uint32_t dst_size;
 };
 
 static double now(void)
@@ -72,6 +76,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: flowgen inject N [--family 4|6|both] [--proto tcp|udp|mix] [--offset K] [--timeout SEC]\n"
+		"                        [--dst A.B.C.D/LEN]\n"
 		"       flowgen burst N [--port P]\n");
 }
 
@@ -82,6 +87,24 @@ static int parse_count(const char *s, unsigned long *out)
 	errno = 0;
 	*out = strtoul(s, &end, 10);
 	return (errno || end == s || *end || s[0] == '-') ? -1 : 0;
+}
+
+static int parse_cidr4(const char *s, uint32_t *base, uint32_t *size)
+{
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	struct in_addr a;
+	unsigned long len;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -1;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (inet_pton(AF_INET, addr, &a) != 1 || parse_count(slash + 1, &len) < 0 || len < 8 || len > 32)
+		return -1;
+	*size = (uint32_t)1 << (32 - len);
+	*base = ntohl(a.s_addr) & ~(*size - 1);
+	return 0;
 }
 
 /* Entry i's family and transport: "both" and "mix" alternate on different
@@ -114,7 +137,8 @@ static struct nf_conntrack *template_new(int family, int proto, uint32_t timeout
 
 /* Fill the original tuple of entry i; (source address, source port) is
  * injective in i, which keeps every tuple distinct. */
-static void tuple_set(struct nf_conntrack *ct, int family, unsigned long i)
+static void tuple_set(struct nf_conntrack *ct, const struct inject_opts *o, int family,
+		      unsigned long i)
 {
 	uint16_t sport = (uint16_t)(32768 + (i & 15));
 	uint16_t dport = dports[i % N_DPORTS];
@@ -122,7 +146,8 @@ static void tuple_set(struct nf_conntrack *ct, int family, unsigned long i)
 	if (family == 4) {
 		/* 10.0.1.0 upwards: 2^24 addresses x 16 ports */
 		uint32_t src = 0x0a000100u + (uint32_t)(i >> 4);
-		uint32_t dst = doc_nets[i % 3] | (uint32_t)(1 + (i / 3) % 254);
+		uint32_t dst = o->dst_size ? o->dst_base + (uint32_t)(i % o->dst_size)
+					   : doc_nets[i % 3] | (uint32_t)(1 + (i / 3) % 254);
 
 		nfct_set_attr_u32(ct, ATTR_IPV4_SRC, htonl(src));
 		nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(dst));
@@ -248,7 +273,7 @@ static int inject(const struct inject_opts *o)
 		nfh->nfgen_family = fam == 6 ? AF_INET6 : AF_INET;
 		nfh->version = NFNETLINK_V0;
 		nfh->res_id = 0;
-		tuple_set(ct, fam, i);
+		tuple_set(ct, o, fam, i);
 		if (nfct_nlmsg_build(nlh, ct) < 0) {
 			fprintf(stderr, "flowgen: cannot build entry %lu: %s\n", i, strerror(errno));
 			rc = 1;
@@ -367,6 +392,7 @@ int main(int argc, char **argv)
 		{ "offset", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "port", required_argument, NULL, 'P' },
+		{ "dst", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -418,6 +444,10 @@ int main(int argc, char **argv)
 			break;
 		case 'P':
 			if (parse_count(optarg, &port) < 0 || port == 0 || port > 65535)
+				goto bad;
+			break;
+		case 'd':
+			if (parse_cidr4(optarg, &o.dst_base, &o.dst_size) < 0)
 				goto bad;
 			break;
 		case 'h':
