@@ -1,0 +1,483 @@
+/*
+ * procmap.c - socket inode -> pid from /proc, pid -> comm/exe, uid -> name
+ * (bounds and lifetimes in procmap.h).
+ *
+ * The pid and uid caches hold pointers to separately allocated entries so
+ * that a string handed out never moves when a table grows or is swept.
+ */
+#include "procmap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "utf8.h"
+
+/* --- a small table of entries keyed by a 32-bit number ---------------------- */
+
+struct pent_hdr {
+	uint32_t key;		/* pid or uid + 1: never 0 */
+	unsigned int used_gen;	/* scan that last handed it out */
+};
+
+struct ptab {
+	struct pent_hdr **slot;
+	size_t cap, n;
+};
+
+static size_t slot_of(uint32_t key, size_t cap)
+{
+	return (size_t)((key * 2654435761u) & (cap - 1));
+}
+
+static struct pent_hdr *ptab_get(const struct ptab *t, uint32_t key)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = slot_of(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (!t->slot[i])
+			return NULL;
+		if (t->slot[i]->key == key)
+			return t->slot[i];
+	}
+}
+
+static void ptab_place(struct pent_hdr **slot, size_t cap, struct pent_hdr *h)
+{
+	size_t i = slot_of(h->key, cap);
+
+	while (slot[i])
+		i = (i + 1) & (cap - 1);
+	slot[i] = h;
+}
+
+/* Rehash into 'cap' slots, dropping (and freeing) entries not used in scan
+ * 'keep_gen' when 'sweep' is set. */
+static int ptab_rebuild(struct ptab *t, size_t cap, bool sweep, unsigned int keep_gen,
+			void (*drop)(struct pent_hdr *))
+{
+	struct pent_hdr **slot = calloc(cap, sizeof(*slot));
+
+	if (!slot)
+		return -1;
+	t->n = 0;
+	for (size_t i = 0; i < t->cap; i++) {
+		struct pent_hdr *h = t->slot[i];
+
+		if (!h)
+			continue;
+		if (sweep && h->used_gen != keep_gen) {
+			drop(h);
+			continue;
+		}
+		ptab_place(slot, cap, h);
+		t->n++;
+	}
+	free(t->slot);
+	t->slot = slot;
+	t->cap = cap;
+	return 0;
+}
+
+/* Add h, keeping the table within 'bound' entries where the current scan
+ * allows it. */
+static int ptab_put(struct ptab *t, struct pent_hdr *h, size_t bound, unsigned int gen,
+		    void (*drop)(struct pent_hdr *))
+{
+	if (t->n >= bound)
+		ptab_rebuild(t, t->cap, true, gen, drop);
+	if ((t->n + 1) * 2 > t->cap &&
+	    ptab_rebuild(t, t->cap ? t->cap * 2 : 64, false, 0, drop) < 0)
+		return -1;
+	ptab_place(t->slot, t->cap, h);
+	t->n++;
+	return 0;
+}
+
+static void ptab_free(struct ptab *t, void (*drop)(struct pent_hdr *))
+{
+	for (size_t i = 0; i < t->cap; i++)
+		if (t->slot[i])
+			drop(t->slot[i]);
+	free(t->slot);
+	t->slot = NULL;
+	t->cap = t->n = 0;
+}
+
+/* --- the map ---------------------------------------------------------------- */
+
+struct ino_ent {
+	uint64_t ino;		/* 0: empty */
+	uint32_t pid;
+};
+
+struct proc_ent {
+	struct pent_hdr h;
+	struct procmap_proc pub;
+	uint64_t read_ns;
+	char *exe;
+	char name[128];
+};
+
+struct user_ent {
+	struct pent_hdr h;
+	char *name;		/* NULL: no such user */
+};
+
+struct procmap {
+	char *proc;
+	unsigned int gen, walked_gen;
+	uint64_t walked_ns;
+	unsigned long walks;
+	bool told_denied;
+	struct ino_ent *ino;
+	size_t ino_cap, ino_n;
+	struct ptab procs, users;
+	char *pwbuf;
+	size_t pwlen;
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void drop_proc(struct pent_hdr *h)
+{
+	struct proc_ent *e = (struct proc_ent *)h;
+
+	free(e->exe);
+	free(e);
+}
+
+static void drop_user(struct pent_hdr *h)
+{
+	struct user_ent *e = (struct user_ent *)h;
+
+	free(e->name);
+	free(e);
+}
+
+struct procmap *procmap_new(const char *proc)
+{
+	struct procmap *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->proc = strdup(proc ? proc : "/proc");
+	if (!p->proc) {
+		free(p);
+		return NULL;
+	}
+	p->gen = 1;
+	return p;
+}
+
+void procmap_free(struct procmap *p)
+{
+	if (!p)
+		return;
+	ptab_free(&p->procs, drop_proc);
+	ptab_free(&p->users, drop_user);
+	free(p->ino);
+	free(p->pwbuf);
+	free(p->proc);
+	free(p);
+}
+
+void procmap_scan_begin(struct procmap *p)
+{
+	p->gen++;
+}
+
+size_t procmap_nprocs(const struct procmap *p)
+{
+	return p->procs.n;
+}
+
+unsigned long procmap_walks(const struct procmap *p)
+{
+	return p->walks;
+}
+
+/* --- inode -> pid ------------------------------------------------------------ */
+
+static size_t ino_slot(uint64_t ino, size_t cap)
+{
+	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
+}
+
+static void ino_place(struct ino_ent *v, size_t cap, uint64_t ino, uint32_t pid)
+{
+	size_t i = ino_slot(ino, cap);
+
+	for (; v[i].ino; i = (i + 1) & (cap - 1))
+		if (v[i].ino == ino)
+			return;		/* shared socket: the first (lowest) pid keeps it */
+	v[i].ino = ino;
+	v[i].pid = pid;
+}
+
+static int ino_add(struct procmap *p, uint64_t ino, uint32_t pid)
+{
+	if ((p->ino_n + 1) * 2 > p->ino_cap) {
+		size_t cap = p->ino_cap ? p->ino_cap * 2 : 1024;
+		struct ino_ent *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < p->ino_cap; i++)
+			if (p->ino[i].ino)
+				ino_place(v, cap, p->ino[i].ino, p->ino[i].pid);
+		free(p->ino);
+		p->ino = v;
+		p->ino_cap = cap;
+	}
+	ino_place(p->ino, p->ino_cap, ino, pid);
+	p->ino_n++;		/* may count a duplicate: only makes growth early */
+	return 0;
+}
+
+static bool parse_pid(const char *s, uint32_t *pid)
+{
+	unsigned long v = 0;
+
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > UINT32_MAX / 10)
+			return false;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*pid = (uint32_t)v;
+	return v != 0;
+}
+
+static void walk_fds(struct procmap *p, int procfd, const char *name, uint32_t pid)
+{
+	char path[300], link[64];
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/fd", name);
+	fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		if ((errno == EACCES || errno == EPERM) && pid != (uint32_t)getpid() &&
+		    !p->told_denied) {
+			p->told_denied = true;
+			fprintf(stderr, "flowtop-emit: permission denied reading \"%s/%s\", "
+				"process fields only for readable processes\n", p->proc, path);
+		}
+		return;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		ssize_t n;
+		uint64_t ino = 0;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = readlinkat(fd, de->d_name, link, sizeof(link) - 1);
+		/* "socket:[12345]" */
+		if (n < 10 || memcmp(link, "socket:[", 8) || link[n - 1] != ']')
+			continue;
+		for (ssize_t i = 8; i < n - 1 && link[i] >= '0' && link[i] <= '9'; i++)
+			ino = ino * 10 + (uint64_t)(link[i] - '0');
+		if (ino && ino_add(p, ino, pid) < 0)
+			break;
+	}
+	closedir(d);
+}
+
+static void walk(struct procmap *p)
+{
+	struct dirent *de;
+	DIR *d;
+
+	p->walked_gen = p->gen;
+	p->walked_ns = mono_ns();
+	p->walks++;
+	if (p->ino)
+		memset(p->ino, 0, p->ino_cap * sizeof(*p->ino));
+	p->ino_n = 0;
+	d = opendir(p->proc);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		uint32_t pid;
+
+		if (parse_pid(de->d_name, &pid))
+			walk_fds(p, dirfd(d), de->d_name, pid);
+	}
+	closedir(d);
+}
+
+static uint32_t ino_find(const struct procmap *p, uint64_t ino)
+{
+	if (!p->ino_cap)
+		return 0;
+	for (size_t i = ino_slot(ino, p->ino_cap); p->ino[i].ino; i = (i + 1) & (p->ino_cap - 1))
+		if (p->ino[i].ino == ino)
+			return p->ino[i].pid;
+	return 0;
+}
+
+uint32_t procmap_pid(struct procmap *p, uint64_t ino)
+{
+	uint32_t pid;
+
+	if (!ino)
+		return 0;
+	if (p->walked_gen != p->gen)
+		walk(p);
+	pid = ino_find(p, ino);
+	if (!pid && mono_ns() - p->walked_ns >= PROCMAP_REFRESH_MS * 1000000ull) {
+		walk(p);
+		pid = ino_find(p, ino);
+	}
+	return pid;
+}
+
+/* --- pid -> name, executable --------------------------------------------------- */
+
+static void read_proc(struct procmap *p, struct proc_ent *e)
+{
+	char path[64], raw[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	e->read_ns = mono_ns();
+	e->pub.pid = e->h.key;
+	e->pub.name = NULL;
+	e->pub.exe = NULL;
+	free(e->exe);
+	e->exe = NULL;
+
+	snprintf(path, sizeof(path), "%s/%u/comm", p->proc, e->h.key);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, raw, 256);
+		close(fd);
+		/* the kernel ends comm with one newline; the name itself may
+		 * hold more */
+		if (n > 0 && raw[n - 1] == '\n')
+			n--;
+		if (n > 0) {
+			utf8_repair(raw, (size_t)n, e->name, sizeof(e->name));
+			e->pub.name = e->name;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%u/exe", p->proc, e->h.key);
+	n = readlink(path, raw, sizeof(raw));
+	if (n > 0 && n < (ssize_t)sizeof(raw)) {
+		size_t cap = (size_t)n * 3 + 1;
+
+		e->exe = malloc(cap);
+		if (e->exe) {
+			utf8_repair(raw, (size_t)n, e->exe, cap);
+			e->pub.exe = e->exe;
+		}
+	}
+}
+
+const struct procmap_proc *procmap_proc(struct procmap *p, uint32_t pid)
+{
+	struct proc_ent *e = (struct proc_ent *)ptab_get(&p->procs, pid);
+
+	if (e) {
+		/* refreshed only on its first use in a scan, so a string
+		 * handed out in this scan is never freed under a flow */
+		if (e->h.used_gen != p->gen &&
+		    mono_ns() - e->read_ns >= PROCMAP_PROC_TTL_MS * 1000000ull)
+			read_proc(p, e);
+		e->h.used_gen = p->gen;
+		return &e->pub;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->h.key = pid;
+	e->h.used_gen = p->gen;
+	read_proc(p, e);
+	if (ptab_put(&p->procs, &e->h, PROCMAP_MAX_PROCS, p->gen, drop_proc) < 0) {
+		drop_proc(&e->h);
+		return NULL;
+	}
+	return &e->pub;
+}
+
+/* --- uid -> user name ------------------------------------------------------------ */
+
+static char *lookup_user(struct procmap *p, uint32_t uid)
+{
+	struct passwd pw, *res = NULL;
+	int rc;
+
+	if (!p->pwbuf) {
+		long n = sysconf(_SC_GETPW_R_SIZE_MAX);
+
+		p->pwlen = n > 0 ? (size_t)n : 4096;
+		p->pwbuf = malloc(p->pwlen);
+		if (!p->pwbuf)
+			return NULL;
+	}
+	while ((rc = getpwuid_r((uid_t)uid, &pw, p->pwbuf, p->pwlen, &res)) == ERANGE &&
+	       p->pwlen < 1 << 20) {
+		char *b = realloc(p->pwbuf, p->pwlen * 2);
+
+		if (!b)
+			return NULL;
+		p->pwbuf = b;
+		p->pwlen *= 2;
+	}
+	if (rc || !res || !res->pw_name || !*res->pw_name)
+		return NULL;
+	{
+		size_t len = strlen(res->pw_name), cap = len * 3 + 1;
+		char *name = malloc(cap);
+
+		if (name)
+			utf8_repair(res->pw_name, len, name, cap);
+		return name;
+	}
+}
+
+const char *procmap_user(struct procmap *p, uint32_t uid)
+{
+	uint32_t key = uid + 1;
+	struct user_ent *e;
+
+	if (key == 0)		/* (uid_t)-1 is no user */
+		return NULL;
+	e = (struct user_ent *)ptab_get(&p->users, key);
+	if (e) {
+		e->h.used_gen = p->gen;
+		return e->name;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->h.key = key;
+	e->h.used_gen = p->gen;
+	e->name = lookup_user(p, uid);
+	if (ptab_put(&p->users, &e->h, PROCMAP_MAX_USERS, p->gen, drop_user) < 0) {
+		drop_user(&e->h);
+		return NULL;
+	}
+	return e->name;
+}
