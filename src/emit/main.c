@@ -710,9 +710,13 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	/* --once may print a lot: let stdio block-buffer it */
-	if (o.once)
-		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* --once may print a lot: big blocks (glibc ignores the size unless
+	 * it is given the buffer too) */
+	if (o.once) {
+		static char outbuf[1 << 18];
+
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	}
 
 	rc = o.once ? run_once(&em) : run_follow(&em);
 	if (rc < 0 && !em.write_failed) {

@@ -1,7 +1,7 @@
 /*
  * writer.c - one writer for both formats, driven by field_table.
  *
- * JSON: the table lists nested fields contiguously, so objects are opened
+ * JSON (through jsonw): the table lists nested fields contiguously, so objects are opened
  * and closed by comparing each written field's path with the open path.
  * CSV: RFC 4180, header first, arrays joined with '|'.
  */
@@ -9,9 +9,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_gen.h>
 
 #include "field.h"
+#include "jsonw.h"
 #include "utf8.h"
 
 #define MAX_DEPTH 6
@@ -30,7 +30,8 @@ struct writer {
 	int *fields;
 	int nfields;
 	struct path *paths;		/* per field_table entry */
-	yajl_gen gen;
+	uint8_t *shared;		/* [i * field_count + j]: objects i and j share */
+	struct jsonw json;
 	char fix[1024];			/* repaired UTF-8 */
 };
 
@@ -62,7 +63,8 @@ struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, 
 	w->nfields = fields && nfields > 0 ? nfields : (int)field_count;
 	w->fields = calloc((size_t)w->nfields, sizeof(int));
 	w->paths = calloc(field_count, sizeof(struct path));
-	if (!w->fields || !w->paths)
+	w->shared = calloc(field_count * field_count, 1);
+	if (!w->fields || !w->paths || !w->shared)
 		goto fail;
 	if (fields && nfields > 0) {
 		memcpy(w->fields, fields, (size_t)nfields * sizeof(int));
@@ -84,13 +86,19 @@ struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, 
 	}
 	for (size_t i = 0; i < field_count; i++)
 		path_split(field_table[i].name, &w->paths[i]);
-	if (fmt == WRITER_JSON) {
-		w->gen = yajl_gen_alloc(NULL);
-		if (!w->gen)
-			goto fail;
-		/* we repair UTF-8 ourselves; this is the safety net */
-		yajl_gen_config(w->gen, yajl_gen_validate_utf8, 1);
-	}
+	/* how many enclosing objects two fields share, worked out once so
+	 * that writing a record compares no strings */
+	for (size_t i = 0; i < field_count; i++)
+		for (size_t j = 0; j < field_count; j++) {
+			const struct path *a = &w->paths[i], *b = &w->paths[j];
+			unsigned int k = 0;
+
+			while (k + 1 < a->depth && k + 1 < b->depth && a->len[k] == b->len[k] &&
+			       !memcmp(a->comp[k], b->comp[k], a->len[k]))
+				k++;
+			w->shared[i * field_count + j] = (uint8_t)k;
+		}
+	jsonw_init(&w->json);
 	return w;
 fail:
 	writer_free(w);
@@ -101,10 +109,10 @@ void writer_free(struct writer *w)
 {
 	if (!w)
 		return;
-	if (w->gen)
-		yajl_gen_free(w->gen);
+	jsonw_release(&w->json);
 	free(w->fields);
 	free(w->paths);
+	free(w->shared);
 	free(w);
 }
 
@@ -125,15 +133,7 @@ static const char *safe_utf8(struct writer *w, const char *s, size_t *len)
 static void json_str(struct writer *w, const char *s, size_t len)
 {
 	s = safe_utf8(w, s, &len);
-	yajl_gen_string(w->gen, (const unsigned char *)s, len);
-}
-
-static void json_uint(struct writer *w, uint64_t u)
-{
-	char buf[24];
-	int n = snprintf(buf, sizeof(buf), "%llu", (unsigned long long)u);
-
-	yajl_gen_number(w->gen, buf, (size_t)n);
+	jsonw_str(&w->json, s, len);
 }
 
 static void json_value(struct writer *w, const struct field_value *v)
@@ -143,13 +143,13 @@ static void json_value(struct writer *w, const struct field_value *v)
 		json_str(w, v->s, v->len);
 		break;
 	case FIELD_UINT:
-		json_uint(w, v->u);
+		jsonw_uint(&w->json, v->u);
 		break;
 	case FIELD_LIST:
-		yajl_gen_array_open(w->gen);
+		jsonw_arr_open(&w->json);
 		for (unsigned int i = 0; i < v->nlist; i++)
 			json_str(w, v->list[i], strlen(v->list[i]));
-		yajl_gen_array_close(w->gen);
+		jsonw_arr_close(&w->json);
 		break;
 	}
 }
@@ -166,47 +166,43 @@ static int emit_line(struct writer *w, const void *buf, size_t len)
 static int write_json(struct writer *w, const struct flow *f)
 {
 	bool marker = flow_action_is_marker(f->action);
-	const struct path *open = NULL;	/* path whose objects are open */
+	int open = -1;			/* field whose objects are open */
 	unsigned int depth = 0;		/* how many objects are open */
 	struct field_value v;
-	const unsigned char *buf;
+	const char *buf;
 	size_t len;
-	int rc;
 
-	yajl_gen_map_open(w->gen);
+	jsonw_reset(&w->json);
+	jsonw_obj_open(&w->json);
 	for (int k = 0; k < w->nfields; k++) {
 		int i = w->fields[k];
 		const struct field *fd = &field_table[i];
 		const struct path *p = &w->paths[i];
-		unsigned int same = 0;
+		unsigned int same;
 
 		if (marker && !(fd->flags & FIELD_F_MARKER))
 			continue;
 		if (!fd->get(f, &v))
 			continue;
 		/* keep the objects this field shares with the open path */
-		while (open && same < depth && same < p->depth - 1 &&
-		       p->len[same] == open->len[same] &&
-		       !memcmp(p->comp[same], open->comp[same], p->len[same]))
-			same++;
+		same = open < 0 ? 0 : w->shared[(size_t)open * field_count + (size_t)i];
 		for (; depth > same; depth--)
-			yajl_gen_map_close(w->gen);
+			jsonw_obj_close(&w->json);
 		for (; depth < p->depth - 1; depth++) {
-			yajl_gen_string(w->gen, (const unsigned char *)p->comp[depth], p->len[depth]);
-			yajl_gen_map_open(w->gen);
+			jsonw_key(&w->json, p->comp[depth], p->len[depth]);
+			jsonw_obj_open(&w->json);
 		}
-		open = p;
-		yajl_gen_string(w->gen, (const unsigned char *)p->comp[depth], p->len[depth]);
+		open = i;
+		jsonw_key(&w->json, p->comp[depth], p->len[depth]);
 		json_value(w, &v);
 	}
 	for (; depth > 0; depth--)
-		yajl_gen_map_close(w->gen);
-	yajl_gen_map_close(w->gen);
-	yajl_gen_get_buf(w->gen, &buf, &len);
-	rc = emit_line(w, buf, len);
-	yajl_gen_clear(w->gen);
-	yajl_gen_reset(w->gen, NULL);
-	return rc;
+		jsonw_obj_close(&w->json);
+	jsonw_obj_close(&w->json);
+	buf = jsonw_buf(&w->json, &len);
+	if (!buf)
+		return -1;
+	return emit_line(w, buf, len);
 }
 
 /* RFC 4180: quote a cell holding a comma, quote, CR or LF; double quotes. */
@@ -252,9 +248,12 @@ static int write_csv(struct writer *w, const struct flow *f)
 		case FIELD_STR:
 			csv_cell(w, v.s, v.len);
 			break;
-		case FIELD_UINT:
-			fprintf(w->out, "%llu", (unsigned long long)v.u);
+		case FIELD_UINT: {
+			char num[24];
+
+			fwrite(num, 1, flow_u64_str(v.u, num), w->out);
 			break;
+		}
 		case FIELD_LIST: {
 			char buf[512];
 			size_t n = 0;

@@ -217,7 +217,7 @@ static bool get_iana(const struct flow *f, struct field_value *v)
 {
 	if (!(f->has & FLOW_HAS_TUPLE))
 		return false;
-	return put_buf(v, (size_t)snprintf(v->buf, sizeof(v->buf), "%u", f->l4proto));
+	return put_buf(v, flow_u64_str(f->l4proto, v->buf));
 }
 
 static int set_iana(struct flow *f, const struct field_value *v,
@@ -460,7 +460,7 @@ static bool get_uid(const struct flow *f, struct field_value *v)
 {
 	if (!(f->has & FLOW_HAS_UID))
 		return false;
-	return put_buf(v, (size_t)snprintf(v->buf, sizeof(v->buf), "%u", f->uid));
+	return put_buf(v, flow_u64_str(f->uid, v->buf));
 }
 
 static int set_uid(struct flow *f, const struct field_value *v,

@@ -125,6 +125,9 @@ bool flow_addr_is_loopback(int family, const union flow_addr *a);
 /* Write an address as text into buf (at least INET6_ADDRSTRLEN bytes). */
 const char *flow_addr_str(int family, const union flow_addr *a, char *buf, size_t len);
 
+/* Decimal digits of v into buf (at least 21 bytes); returns the length. */
+size_t flow_u64_str(uint64_t v, char *buf);
+
 /* Time as RFC 3339 UTC with microseconds into buf (at least 32 bytes). */
 size_t flow_time_str(uint64_t ns, char *buf, size_t len);
 
