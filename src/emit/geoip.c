@@ -525,7 +525,9 @@ static int rec_decode(struct geoip *g, struct geoip_db *d, MMDB_entry_s *e, stru
 	if (d->kind == KIND_LOCATION && d->schema != SCHEMA_GEOIP2 && !r->iso[0] && !err) {
 		set_iso(r, entry_str(g, d, e, &err, f_iso));
 		if (r->iso[0]) {
-			r->country = entry_str(g, d, e, &err, f_name);
+			/* the DB-IP Lite layout has no name: the table gives it */
+			if (d->schema == SCHEMA_UNKNOWN)
+				r->country = entry_str(g, d, e, &err, f_name);
 			r->city = entry_str(g, d, e, &err, f_city);
 		}
 	}
