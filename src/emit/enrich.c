@@ -1,51 +1,137 @@
 /*
- * enrich.c - placeholder until the enrichers land (issue 3): it adds nothing.
+ * enrich.c - composes the enrichers: process and user (sockmap, procmap),
+ * application protocol (service), GeoIP (geoip) and reverse DNS (resolver).
+ *
+ * Each part is optional: one that is turned off, or that cannot start (no
+ * database, no sock_diag), is simply left out and the others go on.  Only
+ * the resolver works asynchronously; the rest answer from per-scan
+ * snapshots and bounded caches, so enrich_flow() never waits on the network.
  */
 #include "enrich.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "geoip.h"
+#include "procmap.h"
+#include "resolver.h"
+#include "service.h"
+#include "sockmap.h"
 
 struct enrich {
 	struct enrich_opts o;
+	struct sockmap *sm;
+	struct procmap *pm;
+	struct service *svc;
+	struct geoip *geo;
+	struct resolver *res;
 };
 
 struct enrich *enrich_new(const struct enrich_opts *o)
 {
 	struct enrich *e = calloc(1, sizeof(*e));
 
-	if (e)
-		e->o = *o;
+	if (!e)
+		return NULL;
+	e->o = *o;
+	if (o->process) {
+		e->sm = sockmap_new();
+		if (!e->sm)
+			fprintf(stderr, "flowtop-emit: %s: \"NETLINK_SOCK_DIAG\", "
+				"no process fields\n", strerror(errno));
+		else if (!(e->pm = procmap_new(NULL))) {
+			sockmap_free(e->sm);
+			e->sm = NULL;
+		}
+	}
+	if (o->protocol)
+		e->svc = service_new(NULL);
+	if (o->geoip)
+		e->geo = geoip_new(o->geoip_db, o->n_geoip_db, o->verbose);
+	if (o->dns)
+		e->res = resolver_new(0, o->verbose);	/* it says why when NULL */
 	return e;
 }
 
 void enrich_free(struct enrich *e)
 {
+	if (!e)
+		return;
+	resolver_free(e->res);
+	geoip_free(e->geo);
+	service_free(e->svc);
+	procmap_free(e->pm);
+	sockmap_free(e->sm);
 	free(e);
 }
 
 void enrich_scan_begin(struct enrich *e)
 {
-	(void)e;
+	if (e && e->sm) {
+		sockmap_invalidate(e->sm);
+		procmap_scan_begin(e->pm);
+	}
+}
+
+/* The local socket's owner.  A flow without a socket (routed, or gone) gets
+ * nothing; the caller asks again for the same flow on later dumps. */
+static void add_process(struct enrich *e, struct flow *f)
+{
+	struct sockmap_sock s;
+	const struct procmap_proc *pp;
+	uint32_t pid;
+
+	if (!sockmap_find_flow(e->sm, f, &s))
+		return;
+	f->uid = s.uid;
+	f->has |= FLOW_HAS_UID;
+	f->user_name = procmap_user(e->pm, s.uid);
+	pid = procmap_pid(e->pm, s.inode);
+	if (!pid)
+		return;		/* not readable, or the holder just exited */
+	f->pid = pid;
+	f->has |= FLOW_HAS_PID;
+	pp = procmap_proc(e->pm, pid);
+	if (pp) {
+		f->process_name = pp->name;
+		f->process_exe = pp->exe;
+	}
 }
 
 void enrich_flow(struct enrich *e, struct flow *f)
 {
-	(void)e, (void)f;
+	if (!e || flow_action_is_marker(f->action) || !(f->has & FLOW_HAS_TUPLE))
+		return;
+	if (e->svc && !f->protocol && f->has & FLOW_HAS_PORTS)
+		f->protocol = service_lookup(e->svc, f->l4proto, f->orig.sport, f->orig.dport);
+	if (e->sm && !(f->has & FLOW_HAS_PID))
+		add_process(e, f);
+	if (e->geo) {
+		geoip_lookup(e->geo, f->family, &f->orig.src, &f->src_geo);
+		geoip_lookup(e->geo, f->family, &f->orig.dst, &f->dst_geo);
+	}
+	if (e->res) {
+		if (!f->src_domain)
+			f->src_domain = resolver_lookup(e->res, f->family, &f->orig.src);
+		if (!f->dst_domain)
+			f->dst_domain = resolver_lookup(e->res, f->family, &f->orig.dst);
+	}
 }
 
 int enrich_fd(const struct enrich *e)
 {
-	(void)e;
-	return -1;
+	return e && e->res ? resolver_fd(e->res) : -1;
 }
 
 int enrich_drain(struct enrich *e)
 {
-	(void)e;
-	return 0;
+	return e && e->res ? resolver_drain(e->res) : 0;
 }
 
 void enrich_wait(struct enrich *e, unsigned int timeout_ms)
 {
-	(void)e, (void)timeout_ms;
+	if (e && e->res)
+		resolver_wait(e->res, timeout_ms);
 }
