@@ -674,7 +674,9 @@ void resolver_free(struct resolver *r)
 	c->stop = true;
 	c->qlen = 0;
 	pthread_cond_broadcast(&c->work);
-	while (c->alive > 0)
+	/* idle workers leave at once; one inside getnameinfo may take the
+	 * resolver's whole timeout, and is not waited for */
+	while (c->alive > c->busy)
 		if (pthread_cond_timedwait(&c->idle, &c->mu, &dl) == ETIMEDOUT)
 			break;
 	last = --c->refs == 0;
