@@ -10,8 +10,10 @@
 #                ("city ipv4": country_code, city; no country name), IPv4 tree
 #   flat-city6   the same for IPv6 ("city ipv6")
 #   asn          GeoLite2-ASN layout (autonomous_system_number/organization)
-#   bench        GeoIP2-City layout with N (default 65536) /24 networks in
-#                100.128.0.0/9..., for timing look-ups
+#   bench        GeoIP2-City layout with N (default 65536) /24 networks from
+#                101.0.0.0 up (101.0.0.0/8 for the default), for timing
+#
+#   mkmmdb.pl --all DIR   the four test fixtures as DIR/KIND.mmdb
 #
 # Only documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
 # 2001:db8::/32) carry data - plus 10.0.0.0/8, which an address that is
@@ -21,9 +23,6 @@ use utf8;
 use warnings;
 use MaxMind::DB::Writer::Tree;
 
-my ($kind, $out, $n) = @ARGV;
-die "usage: mkmmdb.pl geoip2-city|flat-city4|flat-city6|asn|bench OUT [N]\n"
-	unless $kind && $out;
 
 my %types = (
 	country => 'map', city => 'map', names => 'map', registered_country => 'map',
@@ -55,6 +54,8 @@ sub g2 {
 	return \%r;
 }
 
+sub build {
+my ($kind, $out, $n) = @_;
 my $t;
 if ($kind eq 'geoip2-city') {
 	$t = tree('GeoIP2-City', 6, \%types);
@@ -98,3 +99,17 @@ if ($kind eq 'geoip2-city') {
 open(my $fh, '>:raw', $out) or die "mkmmdb.pl: cannot write '$out': $!\n";
 $t->write_tree($fh);
 close($fh) or die "mkmmdb.pl: cannot write '$out': $!\n";
+}
+
+# the tables above are filled before this runs
+if (@ARGV == 2 && $ARGV[0] eq '--all') {	# the four test fixtures, one perl start
+	my $dir = $ARGV[1];
+	build($_, "$dir/$_.mmdb") for qw(geoip2-city flat-city4 flat-city6 asn);
+	exit 0;
+}
+my ($kind, $out, $n) = @ARGV;
+die "usage: mkmmdb.pl geoip2-city|flat-city4|flat-city6|asn|bench OUT [N]\n" .
+    "       mkmmdb.pl --all DIR   (DIR/geoip2-city.mmdb, flat-city4, flat-city6, asn)\n"
+	unless $kind && $out;
+build($kind, $out, $n);
+exit 0;

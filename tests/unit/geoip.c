@@ -23,11 +23,12 @@ static char dir[] = "/tmp/flowtop-geoip.XXXXXX";
 static char tools[PATH_MAX + 32];
 static char exedir[PATH_MAX];
 
-static int build(const char *kind, const char *name)
+/* The four fixtures, DIR/{geoip2-city,flat-city4,flat-city6,asn}.mmdb. */
+static int build_all(void)
 {
 	char cmd[PATH_MAX * 3];
 
-	snprintf(cmd, sizeof(cmd), "perl '%s/mkmmdb.pl' %s '%s/%s'", tools, kind, dir, name);
+	snprintf(cmd, sizeof(cmd), "perl '%s/mkmmdb.pl' --all '%s'", tools, dir);
 	return system(cmd);
 }
 
@@ -101,7 +102,7 @@ static void test_country_table(void)
 
 static void test_lookups(void)
 {
-	const char *paths[] = { path("city.mmdb"), path("flat4.mmdb"), path("flat6.mmdb"),
+	const char *paths[] = { path("geoip2-city.mmdb"), path("flat-city4.mmdb"), path("flat-city6.mmdb"),
 				path("asn.mmdb") };
 	struct geoip *g;
 	struct flow_geo r, r2;
@@ -221,7 +222,7 @@ static void test_broken(void)
 {
 	const char *garbage[] = { path("garbage.mmdb") };
 	const char *missing[] = { path("missing.mmdb") };
-	const char *mixed[] = { path("garbage.mmdb"), path("city.mmdb") };
+	const char *mixed[] = { path("garbage.mmdb"), path("geoip2-city.mmdb") };
 	const char *tree[] = { path("badtree.mmdb") };
 	char want[PATH_MAX + 64];
 	struct geoip *g;
@@ -262,7 +263,7 @@ static void test_broken(void)
 			 "cp '%s' '%s' && printf '\\377\\377\\377\\377\\377\\377\\377\\377"
 			 "\\377\\377\\377\\377\\377\\377\\377\\377' |"
 			 " dd of='%s' bs=1 seek=0 conv=notrunc status=none",
-			 path("city.mmdb"), tree[0], tree[0]);
+			 path("geoip2-city.mmdb"), tree[0], tree[0]);
 		ok(system(cmd) == 0, "made a database with a corrupt search tree");
 	}
 	err = capture_stderr(&g, tree, 1);
@@ -306,7 +307,7 @@ static void test_search(void)
 	snprintf(data, sizeof(data), "%s/data", exedir);
 	made = mkdir(data, 0755) == 0;
 	snprintf(dst, sizeof(dst), "%s/GeoIP2-City-Flowtop-Fixture.mmdb", data);
-	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path("city.mmdb"), dst);
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", path("geoip2-city.mmdb"), dst);
 	if (system(cmd) != 0) {
 		ok(0, "copy a fixture into %s", data);
 		return;
@@ -337,8 +338,7 @@ int main(void)
 	snprintf(tools, sizeof(tools), "%s/../../tests/tools", exe);
 
 	test_country_table();
-	if (build("geoip2-city", "city.mmdb") || build("flat-city4", "flat4.mmdb") ||
-	    build("flat-city6", "flat6.mmdb") || build("asn", "asn.mmdb")) {
+	if (build_all()) {
 		ok(0, "build the fixtures with %s/mkmmdb.pl", tools);
 	} else {
 		test_lookups();
