@@ -96,15 +96,17 @@ $(B)/tools/flowgen: tests/tools/flowgen.c
 		-o $@ $< $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_conntrack)
 
 TESTS ?= $(UNIT_BIN) $(sort $(wildcard tests/e2e/*.t))
-check: deps $(TOOLS)
-	$(MAKE) all $(UNIT_BIN)
+# deps first, then a fresh make that sees the libraries pkg-config now finds
+check: deps
+	$(MAKE) all $(UNIT_BIN) $(TOOLS)
 	prove --exec '' $(PROVE_FLAGS) $(TESTS)
 
 unit: all $(UNIT_BIN)
 	prove --exec '' $(UNIT_BIN)
 
-bench: deps $(TOOLS)
-	$(MAKE) all
+bench: deps
+	scripts/install-deps --bench
+	$(MAKE) all $(TOOLS)
 	scripts/bench
 
 fuzz: deps

@@ -1,0 +1,33 @@
+#!/bin/bash
+# flowtop-emit as a Unix tool: help, version, usage errors, privilege, pipes.
+. "$(dirname "$0")/lib.sh"
+netns_setup
+plan 15
+
+out=$("$EMIT" --help); rc=$?
+ok $rc "--help exits 0"
+echo "$out" | grep -q -- '--once' && echo "$out" | grep -q -- '--buffer-size'; ok $? "--help lists the options"
+"$EMIT" --version | grep -Eq '^flowtop-emit [0-9]+\.[0-9]+'; ok $? "--version"
+
+for bad in "--bogus" "--format xml" "-p nosuch" "--state NOPE" "--src 10.0.0.0/99" \
+	   "--port 70000" "-4 -6" "--interval -1" "--fields source.ip,nope" "stray"; do
+	# shellcheck disable=SC2086
+	"$EMIT" $bad >/dev/null 2>"$TMP/err"; rc=$?
+	[ $rc -eq 2 ] && grep -q "^flowtop-emit: \|Try 'flowtop-emit --help'" "$TMP/err"
+	ok $? "bad usage '$bad' exits 2 with a message"
+done
+
+# no privilege: one clear line, exit 1, nothing on stdout
+nsx setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
+	"$EMIT" --once >"$TMP/out" 2>"$TMP/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q 'CAP_NET_ADMIN' "$TMP/err" && [ ! -s "$TMP/out" ] &&
+   [ "$(grep -c 'flowtop-emit: cannot read' "$TMP/err")" -eq 1 ]; then ok 0 "no privilege: clear error, exit 1"
+else ok 1 "no privilege: clear error, exit 1"; cat "$TMP/err" >&2; fi
+
+# a closed pipe ends quietly with status 0
+nsx "$TOP/build/tools/flowgen" inject 3000 >/dev/null
+nsx "$EMIT" --once -n 2>"$TMP/err" | head -1 >/dev/null
+st=${PIPESTATUS[0]}
+if [ "$st" -eq 0 ] && ! grep -Eqi 'pipe|cannot write' "$TMP/err"; then ok 0 "--once | head -1: status 0, quiet"
+else ok 1 "--once | head -1: status 0, quiet"; diag "status $st"; cat "$TMP/err" >&2; fi
+done_testing
