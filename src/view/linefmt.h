@@ -1,0 +1,49 @@
+/*
+ * linefmt.h - one flow as one line of text, the same for the screen and for
+ * --batch; and cutting such a line to a window of terminal columns.
+ *
+ * struct linefmt is a small set of display options owned by the caller.
+ * Output goes to caller buffers; strings come from the string pool and are
+ * already terminal-safe.
+ */
+#ifndef FLOWTOP_VIEW_LINEFMT_H
+#define FLOWTOP_VIEW_LINEFMT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtab.h"
+#include "sorter.h"
+
+/* Longest formatted line, bytes. */
+#define LINEFMT_MAX 2048
+
+struct linefmt {
+	bool numeric;		/* addresses, not DNS names */
+	bool compact;		/* one fixed-width column per field */
+	bool counters;		/* the bytes/rate/age columns in front */
+	uint64_t now_ns;	/* stream time, for ages and stale rates */
+};
+
+/* Format e into buf (LINEFMT_MAX bytes); returns the length. */
+size_t linefmt_flow(const struct linefmt *lf, const struct flowtab_entry *e, char *buf);
+
+/* The column heading for the current mode, or "" when there is none. */
+size_t linefmt_header(const struct linefmt *lf, char *buf);
+
+/* One row of the per-process view, and its heading. */
+size_t linefmt_proc(const struct sorter_proc *p, char *buf);
+size_t linefmt_proc_header(char *buf);
+
+/* Write into out the part of s[0..len) from display column skip, at most
+ * width columns (0: no limit), never splitting a character.  In an ASCII
+ * locale (utf8 false) anything non-ASCII becomes '?'.  Returns the bytes
+ * written (out needs len + 1); *cols gets the columns used. */
+size_t linefmt_cut(const char *s, size_t len, size_t skip, size_t width, bool utf8,
+		   char *out, size_t *cols);
+
+/* A byte count as at most 5 characters: 999, 1.2K, 34M. */
+void linefmt_size(uint64_t v, char *buf, size_t len);
+
+#endif

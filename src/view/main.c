@@ -1,0 +1,567 @@
+/*
+ * main.c - flowtop-view: options, the event loop, and --batch.
+ *
+ * One loop polls three things: the stream (stdin or a file), the keyboard
+ * (/dev/tty) and a timer for the next redraw, expiry or per-second tick.
+ * Nothing spins: with no input and no pending deadline poll() waits forever.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <limits.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "flowtab.h"
+#include "linefmt.h"
+#include "reader.h"
+#include "screen.h"
+#include "sorter.h"
+#include "strpool.h"
+#include "ui.h"
+
+#define PROG "flowtop-view"
+#define READ_CHUNK (256 * 1024)
+/* Rebuild the string pool when it is this big and four times its size
+ * after the last rebuild: DNS names of long-gone flows pile up. */
+#define POOL_REBUILD_MIN (64u << 20)
+
+static volatile sig_atomic_t sig_quit, sig_winch;
+
+struct app {
+	struct strpool *pool;
+	size_t pool_base;
+	struct flowtab t;
+	struct reader *rd;
+	struct screen *scr;
+	struct ui ui;
+	uint64_t mono;		/* monotonic now, for records being applied */
+	int in_fd;
+	const char *in_name;
+	bool eof;
+	uint64_t bytes_read;
+
+	/* options */
+	bool batch, stats, wait_stream;
+	double for_sec;
+	long width;
+	unsigned int fps;
+	uint32_t max_flows;
+	double linger;
+	struct sorter sort0;
+	struct linefmt fmt0;
+};
+
+static struct app *g_app;
+
+/* The one way out on a fatal error: the terminal is put back first. */
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (g_app)
+		screen_end(g_app->scr);
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\ntry '" PROG " --help'\n", stderr);
+	exit(2);
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGWINCH)
+		sig_winch = 1;
+	else
+		sig_quit = 1;
+}
+
+static void signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static const char *intern(void *ctx, const char *s, size_t len)
+{
+	struct app *a = ctx;
+
+	return strpool_intern(a->pool, s, len);
+}
+
+static void on_record(void *ctx, struct flow *f)
+{
+	struct app *a = ctx;
+
+	flowtab_apply(&a->t, f, a->mono);
+}
+
+static void pool_maybe_rebuild(struct app *a)
+{
+	size_t sz = strpool_bytes(a->pool);
+	struct strpool *np;
+
+	if (sz < POOL_REBUILD_MIN || sz < 4 * a->pool_base)
+		return;
+	if (!(np = strpool_new()) || flowtab_reintern(&a->t, strpool_intern_cb, np))
+		fatal("out of memory rebuilding the string pool");
+	strpool_free(a->pool);
+	a->pool = np;
+	a->pool_base = strpool_bytes(np);
+}
+
+/* Read what is there, at most budget_ns long; returns bytes read. */
+static size_t read_stream(struct app *a, uint64_t budget_ns)
+{
+	static char buf[READ_CHUNK];
+	uint64_t start = mono_ns();
+	size_t total = 0;
+
+	while (!a->eof) {
+		ssize_t n = read(a->in_fd, buf, sizeof(buf));
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			fatal("cannot read stream '%s': %s", a->in_name, strerror(errno));
+		}
+		if (n == 0) {
+			reader_finish(a->rd);
+			a->eof = true;
+			break;
+		}
+		a->mono = mono_ns();
+		if (reader_feed(a->rd, buf, (size_t)n))
+			fatal("out of memory reading '%s'", a->in_name);
+		total += (size_t)n;
+		a->bytes_read += (size_t)n;
+		if (budget_ns && a->mono - start > budget_ns)
+			break;
+	}
+	pool_maybe_rebuild(a);
+	return total;
+}
+
+static long peak_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long kib = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+static void print_stats(struct app *a)
+{
+	const struct reader_stats *rs = reader_stats(a->rd);
+	size_t tb = flowtab_bytes(&a->t), pb = strpool_bytes(a->pool);
+	uint32_t live = a->t.live ? a->t.live : 1;
+	const struct ui *u = &a->ui;
+
+	fprintf(stderr, PROG ": stats: lines %llu, records %llu, markers %llu, bad %llu "
+		"(too long %llu)\n", (unsigned long long)rs->lines,
+		(unsigned long long)rs->records, (unsigned long long)rs->markers,
+		(unsigned long long)rs->bad, (unsigned long long)rs->too_long);
+	fprintf(stderr, PROG ": stats: flows %u, entry %zu bytes, table %zu bytes "
+		"(%zu per flow), sort index %zu per flow, strings %zu bytes (%zu distinct), "
+		"peak rss %ld KiB\n", a->t.live, sizeof(struct flowtab_entry), tb,
+		tb / live, sizeof(struct sorter_item), pb, strpool_count(a->pool),
+		peak_rss_kib());
+	if (u->redraws)
+		fprintf(stderr, PROG ": stats: redraws %llu, redraw ms avg %.2f max %.2f "
+			"last %.2f, slowest at %u flows\n", (unsigned long long)u->redraws,
+			(double)u->redraw_ns_total / (double)u->redraws / 1e6,
+			(double)u->redraw_ns_max / 1e6, (double)u->redraw_ns_last / 1e6,
+			u->redraw_flows_max);
+}
+
+static void write_out(const char *s, size_t n)
+{
+	if (fwrite(s, 1, n, stdout) != n) {
+		if (errno == EPIPE)
+			exit(0);
+		fatal("cannot write output: %s", strerror(errno));
+	}
+}
+
+static void print_line(const char *s, size_t width)
+{
+	char out[LINEFMT_MAX + 2];
+	size_t cols, n = linefmt_cut(s, strlen(s), 0, width, true, out, &cols);
+
+	/* no trailing blanks when a line is cut */
+	while (n && out[n - 1] == ' ')
+		n--;
+	out[n++] = '\n';
+	write_out(out, n);
+}
+
+static int run_batch(struct app *a)
+{
+	uint64_t deadline = a->for_sec > 0 ? mono_ns() + (uint64_t)(a->for_sec * 1e9) : 0;
+	struct sorter s = a->sort0;
+	struct linefmt lf = a->fmt0;
+	char line[LINEFMT_MAX + 1];
+	size_t width = a->width > 0 ? (size_t)a->width : 0;
+	const struct reader_stats *rs = reader_stats(a->rd);
+
+	if (a->width < 0) {
+		struct winsize ws;
+
+		if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+			width = ws.ws_col;
+	}
+	while (!a->eof && !sig_quit) {
+		uint64_t now = mono_ns();
+		struct pollfd p = { .fd = a->in_fd, .events = POLLIN };
+		int r;
+
+		if (deadline && now >= deadline)
+			break;
+		r = poll(&p, 1, deadline ? (int)((deadline - now) / 1000000u) + 1 : -1);
+		if (r < 0 && errno != EINTR)
+			fatal("cannot poll stream: %s", strerror(errno));
+		if (r > 0)
+			read_stream(a, 0);
+	}
+	if (!a->eof)
+		reader_finish(a->rd);
+	if (sorter_run(&s, &a->t))
+		fatal("out of memory sorting %u flows", a->t.live);
+	lf.counters = a->t.any_counters;
+	lf.now_ns = a->t.now_ns;
+	linefmt_header(&lf, line);
+	if (line[0])
+		print_line(line, width);
+	for (uint32_t i = 0; i < s.n; i++) {
+		linefmt_flow(&lf, &a->t.e[s.items[i].idx], line);
+		print_line(line, width);
+	}
+	if (fflush(stdout) == EOF && errno != EPIPE)
+		fatal("cannot write output: %s", strerror(errno));
+	if (rs->bad)
+		fprintf(stderr, PROG ": skipped %llu bad lines (%llu too long)\n",
+			(unsigned long long)rs->bad, (unsigned long long)rs->too_long);
+	if (a->t.st.full)
+		fprintf(stderr, PROG ": table full at %u flows, dropped %llu\n", a->t.max,
+			(unsigned long long)a->t.st.full);
+	if (a->stats)
+		print_stats(a);
+	sorter_release(&s);
+	return 0;
+}
+
+/* --wait-stream: keep the terminal untouched until the stream says
+ * something; if it ends first the producer failed, and its message (on the
+ * terminal) must stay readable. */
+static bool wait_stream(struct app *a)
+{
+	struct pollfd p = { .fd = a->in_fd, .events = POLLIN };
+
+	while (!sig_quit) {
+		int r = poll(&p, 1, -1);
+
+		if (r < 0 && errno != EINTR)
+			fatal("cannot poll stream: %s", strerror(errno));
+		if (r > 0)
+			return read_stream(a, 50000000u) > 0;
+	}
+	return false;
+}
+
+static int run_screen(struct app *a)
+{
+	struct ui *u = &a->ui;
+	const char *why = NULL;
+	uint64_t min_gap = 1000000000u / a->fps, last_draw = 0, tick, last_tick;
+	uint64_t last_opened = 0, last_closed = 0;
+	bool dirty = true;
+
+	if (a->wait_stream && !wait_stream(a))
+		return 3;
+	if (!(a->scr = screen_new(&why)))
+		fatal("%s", why);
+	ui_init(u, a->scr, &a->t, reader_stats(a->rd), &a->sort0, &a->fmt0);
+	last_tick = mono_ns();
+	tick = last_tick + 1000000000u;
+
+	while (!u->quit && !sig_quit) {
+		struct pollfd p[2] = {
+			{ .fd = screen_fd(a->scr), .events = POLLIN },
+			{ .fd = a->in_fd, .events = POLLIN },
+		};
+		uint64_t now = mono_ns(), next = 0, exp;
+		int timeout = -1, r;
+
+		if (dirty)
+			next = last_draw + min_gap;
+		exp = a->t.next_expiry;
+		if (exp && (!next || exp < next))
+			next = exp;
+		if (u->new_rate > 0 || u->closed_rate > 0 || a->t.st.opened != last_opened ||
+		    a->t.st.closed != last_closed)
+			if (!next || tick < next)
+				next = tick;
+		if (next)
+			timeout = next <= now ? 0 : (int)((next - now) / 1000000u) + 1;
+
+		r = poll(p, a->eof ? 1 : 2, timeout);
+		if (r < 0 && errno != EINTR)
+			fatal("cannot poll: %s", strerror(errno));
+		if (sig_winch) {
+			sig_winch = 0;
+			screen_resize(a->scr);
+			dirty = true;
+			last_draw = 0;
+		}
+		if (r > 0 && !a->eof && p[1].revents) {
+			read_stream(a, 20000000u);
+			dirty = true;
+			if (a->eof)
+				u->eof = true;
+		}
+		if (r > 0 && p[0].revents & (POLLERR | POLLHUP | POLLNVAL))
+			fatal("lost the terminal");
+		if (r > 0 && p[0].revents & POLLIN) {
+			int k;
+			bool redraw = false;
+
+			while ((k = screen_key(a->scr)) >= 0)
+				redraw |= ui_key(u, k);
+			if (redraw) {
+				dirty = true;
+				last_draw = 0;	/* keys answer at once */
+			}
+		}
+		now = mono_ns();
+		if (a->t.next_expiry && now >= a->t.next_expiry) {
+			flowtab_expire(&a->t, now);
+			dirty = true;
+		}
+		if (now >= tick) {
+			double secs = (double)(now - last_tick) / 1e9;
+
+			u->new_rate = (double)(a->t.st.opened - last_opened) / secs;
+			u->closed_rate = (double)(a->t.st.closed - last_closed) / secs;
+			last_opened = a->t.st.opened;
+			last_closed = a->t.st.closed;
+			last_tick = now;
+			tick = now + 1000000000u;
+			dirty = true;
+		}
+		if (dirty && !u->quit && now >= last_draw + min_gap) {
+			ui_draw(u);
+			last_draw = mono_ns();
+			dirty = false;
+		}
+	}
+	screen_end(a->scr);
+	if (a->stats)
+		print_stats(a);
+	ui_release(u);
+	screen_free(a->scr);
+	a->scr = NULL;
+	return 0;
+}
+
+static void help(void)
+{
+	printf("usage: " PROG " [OPTIONS] [FILE]\n"
+	       "Show the flow stream of flowtop-emit (NDJSON or CSV) from FILE or stdin.\n\n"
+	       "  -b, --batch          print the sorted flows once and exit (no curses)\n"
+	       "  -f, --for SEC        with --batch: read for SEC seconds, not to the end\n"
+	       "  -w, --width N        with --batch: cut lines at N columns (0: never)\n"
+	       "  -n, --numeric        addresses, not DNS names\n"
+	       "  -c, --compact        one column per field\n"
+	       "  -o, --sort KEY       state (default), bytes, rate, age, process, destination\n"
+	       "  -r, --reverse        reverse the sort order\n"
+	       "      --fps N          redraw at most N times a second (default 10)\n"
+	       "      --max-flows N    keep at most N flows (default %u)\n"
+	       "      --linger SEC     show closed flows dimmed this long (default 2)\n"
+	       "      --wait-stream    touch the terminal only once the stream has data;\n"
+	       "                       exit 3 if it ends before (used by flowtop)\n"
+	       "      --stats          print counters, memory and redraw times on exit\n"
+	       "  -h, --help           this text\n"
+	       "  -V, --version        the version\n", FLOWTAB_MAX_DEFAULT);
+}
+
+static double parse_num(const char *opt, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < min || v > max)
+		usage_error("bad value for %s '%s'", opt, s);
+	return v;
+}
+
+static void parse_args(struct app *a, int argc, char **argv)
+{
+	enum { O_FPS = 256, O_MAX, O_LINGER, O_WAIT, O_STATS };
+	static const struct option opts[] = {
+		{ "batch", no_argument, NULL, 'b' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "width", required_argument, NULL, 'w' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "compact", no_argument, NULL, 'c' },
+		{ "sort", required_argument, NULL, 'o' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "fps", required_argument, NULL, O_FPS },
+		{ "max-flows", required_argument, NULL, O_MAX },
+		{ "linger", required_argument, NULL, O_LINGER },
+		{ "wait-stream", no_argument, NULL, O_WAIT },
+		{ "stats", no_argument, NULL, O_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	int c, k;
+
+	while ((c = getopt_long(argc, argv, "bf:w:nco:rhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			a->batch = true;
+			break;
+		case 'f':
+			a->for_sec = parse_num("--for", optarg, 0.001, 1e9);
+			break;
+		case 'w':
+			a->width = (long)parse_num("--width", optarg, 0, LINEFMT_MAX);
+			break;
+		case 'n':
+			a->fmt0.numeric = true;
+			break;
+		case 'c':
+			a->fmt0.compact = true;
+			break;
+		case 'o':
+			if ((k = sorter_key_parse(optarg)) < 0)
+				usage_error("unknown sort key '%s'", optarg);
+			a->sort0.key = (enum sorter_key)k;
+			break;
+		case 'r':
+			a->sort0.reverse = true;
+			break;
+		case O_FPS:
+			a->fps = (unsigned int)parse_num("--fps", optarg, 1, 1000);
+			break;
+		case O_MAX:
+			a->max_flows = (uint32_t)parse_num("--max-flows", optarg, 1, 100000000);
+			break;
+		case O_LINGER:
+			a->linger = parse_num("--linger", optarg, 0, 3600);
+			break;
+		case O_WAIT:
+			a->wait_stream = true;
+			break;
+		case O_STATS:
+			a->stats = true;
+			break;
+		case 'h':
+			help();
+			exit(0);
+		case 'V':
+			printf(PROG " " FLOWTOP_VERSION "\n");
+			exit(0);
+		default:
+			fputs("try '" PROG " --help'\n", stderr);
+			exit(2);
+		}
+	}
+	if (optind + 1 < argc)
+		usage_error("too many arguments");
+	if (a->for_sec > 0 && !a->batch)
+		usage_error("--for needs --batch");
+	if (optind < argc && strcmp(argv[optind], "-")) {
+		a->in_name = argv[optind];
+		a->in_fd = open(a->in_name, O_RDONLY | O_CLOEXEC);
+		if (a->in_fd < 0)
+			fatal("cannot open '%s': %s", a->in_name, strerror(errno));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct app app = {
+		.in_fd = STDIN_FILENO, .in_name = "stdin", .width = -1, .fps = 10,
+		.linger = 2,
+	};
+	struct app *a = &app;
+	int rc;
+
+	setlocale(LC_ALL, "");
+	parse_args(a, argc, argv);
+	if (a->batch && strcmp(nl_langinfo(CODESET), "UTF-8"))
+		setlocale(LC_CTYPE, "C.UTF-8");	/* widths only: output stays UTF-8 */
+	if (!a->batch && isatty(a->in_fd))
+		usage_error("the stream is a terminal: pipe flowtop-emit in, or name a file");
+	signals();
+	if (!(a->pool = strpool_new()) ||
+	    flowtab_init(&a->t, a->max_flows, a->batch ? 0 : (uint64_t)(a->linger * 1e9)) ||
+	    !(a->rd = reader_new(on_record, a, intern, a)))
+		fatal("out of memory");
+	{
+		/* both loops poll, then read until EAGAIN */
+		int fl = fcntl(a->in_fd, F_GETFL);
+
+		if (fl >= 0)
+			fcntl(a->in_fd, F_SETFL, fl | O_NONBLOCK);
+	}
+	g_app = a;
+	rc = a->batch ? run_batch(a) : run_screen(a);
+	g_app = NULL;
+	reader_free(a->rd);
+	flowtab_release(&a->t);
+	strpool_free(a->pool);
+	if (a->in_fd != STDIN_FILENO)
+		close(a->in_fd);
+	return rc;
+}

@@ -1,0 +1,92 @@
+/*
+ * sorter.h - which flows the view shows, and in what order.
+ *
+ * struct sorter owns the sorted index array (and the per-process rows) it
+ * builds from a flowtab it does not own; indices point into that table and
+ * are valid until the table next changes (or, held, until it is released).
+ */
+#ifndef FLOWTOP_VIEW_SORTER_H
+#define FLOWTOP_VIEW_SORTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flowtab.h"
+
+enum sorter_key {
+	SORT_STATE,		/* ESTABLISHED ... CLOSE, stateless last */
+	SORT_BYTES,		/* most bytes first */
+	SORT_RATE,		/* fastest first */
+	SORT_AGE,		/* oldest first */
+	SORT_PROCESS,		/* process name, then pid */
+	SORT_DEST,		/* destination address, then port */
+	SORT_KEY_MAX,
+};
+
+/* Protocol filter bits; no bit set means every protocol. */
+enum {
+	SORTER_TCP = 1 << 0,
+	SORTER_UDP = 1 << 1,
+	SORTER_ICMP = 1 << 2,	/* icmp and ipv6-icmp */
+	SORTER_SCTP = 1 << 3,
+	SORTER_V4 = 1 << 4,	/* family filter bits; none means both */
+	SORTER_V6 = 1 << 5,
+};
+
+#define SORTER_SEARCH_MAX 64
+
+/* A rate older than this (stream time) is shown as zero. */
+#define SORTER_RATE_STALE_NS (10 * 1000000000ull)
+
+struct sorter_item {
+	uint64_t hi, lo;
+	uint32_t idx;
+};
+
+/* One row of the per-process view. */
+struct sorter_proc {
+	const char *name;	/* NULL for flows without a process */
+	uint32_t pid;
+	bool has_pid;
+	uint32_t flows;
+	uint64_t sent, recv, rate;
+};
+
+struct sorter {
+	enum sorter_key key;
+	bool reverse;
+	unsigned int filter;		/* SORTER_* bits */
+	char search[SORTER_SEARCH_MAX];	/* case-insensitive substring, "" = none */
+
+	struct sorter_item *items;	/* the result: n shown flows, in order */
+	uint32_t n, cap;
+	struct sorter_proc *procs;	/* sorter_procs() result */
+	uint32_t nprocs, proccap;
+};
+
+/* Build the filtered, sorted list of t's flows into s->items.
+ * Returns 0, or -1 when out of memory. */
+int sorter_run(struct sorter *s, const struct flowtab *t);
+
+/* Group s->items (after sorter_run) by process into s->procs, busiest
+ * first.  Returns 0, or -1 when out of memory. */
+int sorter_procs(struct sorter *s, const struct flowtab *t);
+
+/* Free what the sorter holds. */
+void sorter_release(struct sorter *s);
+
+/* The name of a sort key ("state", "bytes", ...), and back (-1 unknown). */
+const char *sorter_key_name(enum sorter_key k);
+int sorter_key_parse(const char *name);
+
+/* Whether entry e passes the sorter's filter and search. */
+bool sorter_match(const struct sorter *s, const struct flowtab_entry *e);
+
+/* The rate to show for e at stream time now. */
+static inline uint32_t sorter_rate(const struct flowtab_entry *e, uint64_t now)
+{
+	return now - e->rate_ts <= SORTER_RATE_STALE_NS ? e->rate : 0;
+}
+
+#endif

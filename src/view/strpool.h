@@ -1,0 +1,46 @@
+/*
+ * strpool.h - the view's string pool: every string read from the stream is
+ * stored here once, made safe for a terminal, and shared by all flows.
+ *
+ * struct strpool owns its memory; pointers it hands out stay valid until
+ * strpool_free().  Strings are never freed one by one: the view rebuilds the
+ * pool (strpool_new + re-intern the live strings) when it has grown stale.
+ */
+#ifndef FLOWTOP_VIEW_STRPOOL_H
+#define FLOWTOP_VIEW_STRPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Longest string kept, in bytes after repair; longer ones are cut at a
+ * character boundary (a DNS name is at most 253, a path may be longer). */
+#define STRPOOL_STR_MAX 512
+
+struct strpool;
+
+/* A new, empty pool; NULL when out of memory. */
+struct strpool *strpool_new(void);
+
+/* Free the pool and every string in it. */
+void strpool_free(struct strpool *p);
+
+/* The pooled, terminal-safe copy of s[0..len), or NULL when out of memory.
+ * The same text always returns the same pointer. */
+const char *strpool_intern(struct strpool *p, const char *s, size_t len);
+
+/* Same, as a field_intern_fn (ctx is the pool). */
+const char *strpool_intern_cb(void *ctx, const char *s, size_t len);
+
+/* Bytes held by the pool, strings and index together. */
+size_t strpool_bytes(const struct strpool *p);
+
+/* Number of distinct strings. */
+size_t strpool_count(const struct strpool *p);
+
+/* Copy s[0..len) to out making it safe to print: invalid UTF-8, control
+ * characters (C0, DEL, C1) and bidirectional overrides each become U+FFFD.
+ * Cuts at a character boundary to fit outlen - 1; NUL-terminates; returns
+ * the length written (outlen must be > 0). */
+size_t strpool_sanitize(const char *s, size_t len, char *out, size_t outlen);
+
+#endif
