@@ -36,7 +36,7 @@
 #define RESOLVER_POS_TTL	600
 #define RESOLVER_NEG_TTL	300
 #define RESOLVER_FAIL_TTL	30
-#define RESOLVER_WORKERS	4	/* when resolver_new is given 0 */
+#define RESOLVER_WORKERS	8	/* when resolver_new is given 0 */
 #define RESOLVER_MAX_NS		8	/* name servers remembered */
 
 struct resolver;
