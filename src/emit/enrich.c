@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "geoip.h"
 #include "procmap.h"
@@ -27,7 +28,16 @@ struct enrich {
 	struct service *svc;
 	struct geoip *geo;
 	struct resolver *res;
+	uint64_t scan_ns;	/* when the socket and process maps were last reset */
 };
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 struct enrich *enrich_new(const struct enrich_opts *o)
 {
@@ -67,12 +77,20 @@ void enrich_free(struct enrich *e)
 	free(e);
 }
 
+/* Maps younger than SOCKMAP_REFRESH_MS are kept: --once with DNS scans
+ * twice in a row (names first, then the records), and the second scan may
+ * use the first one's snapshot rather than dump and walk again. */
 void enrich_scan_begin(struct enrich *e)
 {
-	if (e && e->sm) {
-		sockmap_invalidate(e->sm);
-		procmap_scan_begin(e->pm);
-	}
+	uint64_t now = mono_ns();
+
+	if (!e || !e->sm)
+		return;
+	if (e->scan_ns && now - e->scan_ns < SOCKMAP_REFRESH_MS * 1000000ull)
+		return;
+	e->scan_ns = now;
+	sockmap_invalidate(e->sm);
+	procmap_scan_begin(e->pm);
 }
 
 /* The local socket's owner.  A flow without a socket (routed, or gone) gets

@@ -135,6 +135,7 @@ struct procmap {
 	char *proc;
 	unsigned int gen, walked_gen;
 	uint64_t walked_ns;
+	uint64_t next_ns;		/* earliest walk on a miss */
 	unsigned long walks;
 	bool told_denied;
 	struct ino_ent *ino;
@@ -312,6 +313,7 @@ static void walk(struct procmap *p)
 	p->walked_gen = p->gen;
 	p->walked_ns = mono_ns();
 	p->walks++;
+	p->next_ns = p->walked_ns + PROCMAP_REFRESH_MS * 1000000ull;
 	if (p->ino)
 		memset(p->ino, 0, p->ino_cap * sizeof(*p->ino));
 	p->ino_n = 0;
@@ -325,6 +327,12 @@ static void walk(struct procmap *p)
 			walk_fds(p, dirfd(d), de->d_name, pid);
 	}
 	closedir(d);
+	/* PROCMAP_REFRESH_MS, or ten times this walk's cost if longer */
+	{
+		uint64_t cost = mono_ns() - p->walked_ns, wait = PROCMAP_REFRESH_MS * 1000000ull;
+
+		p->next_ns = mono_ns() + (cost * 10 > wait ? cost * 10 : wait);
+	}
 }
 
 static uint32_t ino_find(const struct procmap *p, uint64_t ino)
@@ -346,7 +354,7 @@ uint32_t procmap_pid(struct procmap *p, uint64_t ino)
 	if (p->walked_gen != p->gen)
 		walk(p);
 	pid = ino_find(p, ino);
-	if (!pid && mono_ns() - p->walked_ns >= PROCMAP_REFRESH_MS * 1000000ull) {
+	if (!pid && mono_ns() >= p->next_ns) {
 		walk(p);
 		pid = ino_find(p, ino);
 	}

@@ -4,7 +4,8 @@
  * struct procmap owns three tables:
  *   - socket inode -> pid, rebuilt from /proc/PID/fd (readlink
  *     "socket:[N]") once per scan, and again on a miss at most every
- *     PROCMAP_REFRESH_MS; a snapshot proportional to the number of socket
+ *     PROCMAP_REFRESH_MS, or ten times the last walk's cost if that is
+ *     longer (a miss never spends more than ~10% of the time); a snapshot proportional to the number of socket
  *     descriptors on the machine (16 bytes each), not a cache;
  *   - pid -> comm and executable, a cache of PROCMAP_MAX_PROCS entries;
  *   - uid -> user name (getpwuid_r), a cache of PROCMAP_MAX_USERS entries.

@@ -56,6 +56,7 @@ struct sockset {
 	bool unsupported[2];	/* [0] AF_INET, [1] AF_INET6 */
 	unsigned int gen;	/* scan generation of the last dump */
 	uint64_t dumped_ns;
+	uint64_t next_ns;	/* earliest refresh on a miss */
 	struct sent *v;
 	size_t n, cap;
 	uint32_t *exact, *bound;	/* heads: index + 1 */
@@ -415,6 +416,13 @@ int sockmap_refresh(struct sockmap *m, uint8_t l4proto)
 		return -1;
 	}
 	index_set(s);
+	/* A miss may dump again after SOCKMAP_REFRESH_MS, or ten times what
+	 * this dump cost if that is longer: at most ~10% of the time. */
+	{
+		uint64_t cost = mono_ns() - s->dumped_ns, wait = SOCKMAP_REFRESH_MS * 1000000ull;
+
+		s->next_ns = mono_ns() + (cost * 10 > wait ? cost * 10 : wait);
+	}
 	if (!ok) {
 		errno = err;
 		return -1;
@@ -613,7 +621,7 @@ bool sockmap_find_flow(struct sockmap *m, const struct flow *f, struct sockmap_s
 	if (try_flow(m, s, f, out))
 		return true;
 	/* A socket newer than the dump: look again, but not too often. */
-	if (mono_ns() - s->dumped_ns < SOCKMAP_REFRESH_MS * 1000000ull)
+	if (mono_ns() < s->next_ns)
 		return false;
 	if (sockmap_refresh(m, f->l4proto) < 0)
 		return false;

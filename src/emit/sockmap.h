@@ -37,7 +37,9 @@
 
 #include "flow.h"
 
-/* A dump of the same transport is repeated on a miss at most this often. */
+/* A dump of the same transport is repeated on a miss at most every this
+ * many ms, or ten times the last dump's cost if that is longer (so misses
+ * never spend more than about a tenth of the time dumping). */
 #define SOCKMAP_REFRESH_MS 250
 
 struct sockmap;
@@ -61,7 +63,7 @@ void sockmap_invalidate(struct sockmap *m);
 int sockmap_refresh(struct sockmap *m, uint8_t l4proto);
 
 /* The local socket of a flow (rules above); true when found.  Dumps on
- * demand, and again on a miss at most every SOCKMAP_REFRESH_MS. */
+ * demand, and again on a miss within the SOCKMAP_REFRESH_MS bound. */
 bool sockmap_find_flow(struct sockmap *m, const struct flow *f,
 		       struct sockmap_sock *out);
 
