@@ -95,6 +95,10 @@ NFT
 # nsx CMD...: run CMD inside the test's namespace
 nsx() { ip netns exec "$NS" "$@"; }
 
+# nsbg CMD...: start CMD inside the namespace in the background; BGPID is
+# CMD's own pid (a backgrounded function would give a subshell's instead)
+nsbg() { ip netns exec "$NS" "$@" & BGPID=$!; }
+
 # inject a flow with conntrack -I inside the namespace; quiet
 ct_inject() { nsx conntrack -I "$@" >/dev/null 2>&1; }
 
