@@ -143,8 +143,8 @@ static int j_start_map(void *ctx)
 		r->ignore = 1;
 		return 1;
 	}
-	if (r->depth >= DEPTH_MAX)
-		return 0;
+	if (r->depth >= DEPTH_MAX || cur_field(r) >= 0)
+		return 0;	/* too deep, or an object where a value belongs */
 	r->stack[r->depth++] = r->pathlen;
 	return 1;
 }

@@ -1,0 +1,162 @@
+#!/bin/bash
+# flowtop-view in a real terminal (tmux): layout, sort order on screen,
+# scrolling and [+N], filters, search, pause, TAB, help, resize, quit and
+# signals restoring the terminal.
+. "$(dirname "$0")/lib.sh"
+[ -x "$VIEW" ] || skip_all "flowtop-view not built"
+command -v tmux >/dev/null || skip_all "tmux not installed"
+plan 27
+
+SOCK="flowtop-t$$"
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+at_exit "tmux -L $SOCK kill-server"
+screen() { tm capture-pane -p -t v; }
+# wait_screen PATTERN: until the pane shows it (3 s)
+wait_screen() {
+	local i
+	for i in $(seq 60); do
+		screen | grep -q -e "$1" && return 0
+		sleep 0.05
+	done
+	diag "pane never showed: $1"
+	screen >&2
+	return 1
+}
+# wait_gone PATTERN
+wait_gone() {
+	local i
+	for i in $(seq 60); do
+		screen | grep -q -e "$1" || return 0
+		sleep 0.05
+	done
+	diag "pane kept showing: $1"
+	screen >&2
+	return 1
+}
+# start CMD: run CMD in a fresh 120x30 pane through a shell that records the
+# terminal settings after it ends
+start() {
+	tm kill-session -t v 2>/dev/null
+	tm new-session -d -s v -x 120 -y 30 \
+		"export LANG=C.UTF-8 TERM=screen; stty -a > $TMP/stty.before; $*; echo rc=\$? > $TMP/rc; stty -a > $TMP/stty.after; sleep 30"
+	tm set-option -t v remain-on-exit on >/dev/null
+}
+# flow rows of the pane: lines after the heading, up to the key line
+rows() { screen | sed -n '4,29p' | sed 's/ *$//' | grep -v '^$'; }
+
+"$TOP/scripts/view-gen" --flows 60 --seed 3 > "$TMP/s.ndjson"
+"$VIEW" --batch --width 120 "$TMP/s.ndjson" > "$TMP/batch"
+
+start "cat $TMP/s.ndjson | $VIEW 2>$TMP/err"
+wait_screen 'stream ended'
+ok $? "replayed stream shown, end of stream said"
+screen | head -1 | grep -q '^Kernel netfilter TCP/UDP flow statistics, \[+0\]'
+ok $? "heading with [+0]"
+screen | sed -n 2p | grep -q 'flows 60/60'
+ok $? "status line: shown/total"
+diff <(rows | head -20) <(sed -n '2,21p' "$TMP/batch") >&2
+ok $? "rows on screen are the batch lines, in the same sorted order"
+
+tm send-keys -t v Down Down Down
+wait_screen '\[+3\]'
+ok $? "Down x3 scrolls: [+3]"
+diff <(rows | head -5) <(sed -n '5,9p' "$TMP/batch") >&2
+ok $? "the list moved three lines"
+tm send-keys -t v k
+wait_screen '\[+2\]'
+ok $? "k scrolls back one"
+tm send-keys -t v End
+wait_screen "\[+$((60 - 26))\]"
+ok $? "End: last flow on the last row"
+[ "$(rows | tail -1)" = "$(tail -1 "$TMP/batch")" ]
+ok $? "bottom row is the last flow"
+tm send-keys -t v Home
+wait_screen '\[+0\]'
+ok $? "Home: back to the top"
+tm send-keys -t v NPage
+wait_screen '\[+26\]'
+ok $? "PgDn: one page"
+tm send-keys -t v PPage
+wait_screen '\[+0\]'
+
+tm send-keys -t v u
+wait_screen 'filter udp'
+rows | grep -v ':udp' | grep -q . ; [ $? -ne 0 ] && [ "$(rows | wc -l)" -eq "$(grep -c ':udp' "$TMP/batch")" ]
+ok $? "u: only udp flows"
+tm send-keys -t v u 6
+wait_screen 'filter ipv6'
+[ "$(rows | wc -l)" -eq "$(grep -c ':ipv6:' "$TMP/batch")" ] && ! rows | grep -q ':ipv4:'
+ok $? "6: only IPv6 flows"
+tm send-keys -t v a
+wait_gone '  filter '
+
+tm send-keys -t v / f i r e f o x Enter
+wait_screen 'filter /firefox'
+n=$(rows | wc -l)
+[ "$n" -gt 0 ] && [ "$n" -eq "$(grep -c 'firefox' "$TMP/batch")" ]
+ok $? "search filters to the matching flows ($n)"
+tm send-keys -t v / Escape
+wait_gone 'filter /firefox'
+ok $? "Esc clears the search"
+
+tm send-keys -t v o
+wait_screen 'sort bytes'
+ok $? "o: next sort order"
+tm send-keys -t v r
+wait_screen 'sort bytes (reversed)'
+ok $? "r: reversed"
+tm send-keys -t v o o o o o r
+wait_screen 'sort state  '
+
+tm send-keys -t v Tab
+wait_screen 'PROCESS *FLOWS'
+ok $? "TAB: per-process view"
+screen | grep -q 'firefox'
+ok $? "process rows named"
+tm send-keys -t v Tab
+wait_screen 'SENT *RECV'
+
+tm send-keys -t v '?'
+wait_screen 'flowtop-view keys'
+ok $? "? shows help"
+tm send-keys -t v x
+wait_gone 'flowtop-view keys'
+ok $? "any key closes help"
+
+tm resize-window -t v -x 70 -y 20
+wait_screen '\[+0\]'
+sleep 0.3
+w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
+[ "$w" -le 70 ] && screen | sed -n 20p | grep -q 'q quit'
+ok $? "resize: redrawn at 70x20 (widest line $w)"
+
+tm send-keys -t v q
+wait_for 3 test -s "$TMP/rc"
+is "$(cat "$TMP/rc" 2>/dev/null)" "rc=0" "q quits with status 0"
+diff <(grep -v rows "$TMP/stty.before") <(grep -v rows "$TMP/stty.after") >&2
+ok $? "terminal settings restored after q"
+
+# pause: a live stream keeps coming, the display holds still
+mkfifo "$TMP/fifo"
+rm -f "$TMP/rc"
+start "sh -c 'echo \$\$ > $TMP/pid; exec $VIEW $TMP/fifo 2>$TMP/err'"
+exec 7>"$TMP/fifo"
+head -20 "$TMP/s.ndjson" >&7
+wait_screen 'flows 19/19'
+tm send-keys -t v p
+wait_screen PAUSED
+sed -n '21,40p' "$TMP/s.ndjson" >&7
+sleep 0.5
+screen | grep -q 'flows 19/'
+ok $? "paused: the display holds while the stream goes on"
+tm send-keys -t v p
+wait_screen 'flows 39/39'
+ok $? "resumed: the new flows appear"
+
+# a signal restores the terminal too
+kill -TERM "$(cat "$TMP/pid")"
+exec 7>&-
+wait_for 3 test -s "$TMP/rc"
+diff "$TMP/stty.before" "$TMP/stty.after" >&2
+ok $? "terminal restored after SIGTERM"
+done_testing
