@@ -1,0 +1,102 @@
+#!/bin/sh
+# flowtop - the front door: runs flowtop-emit | flowtop-view.
+# Options go to flowtop-emit, except --track (handled here), -h and -V.
+# Exit status: the view's, or the emitter's when the emitter could not start.
+set -u
+VERSION=@VERSION@
+PROG=flowtop
+TABLE=flowtop_track
+
+usage() {
+	cat <<EOF
+usage: $PROG [--track] [FLOWTOP-EMIT OPTIONS]
+Show the kernel's tracked connections, live: flowtop-emit | flowtop-view.
+
+  --track        for this session, add the nftables table 'inet $TABLE'
+                 with a 'ct state' rule so that the kernel tracks
+                 connections at all; it is removed on exit
+  -h, --help     this text
+  -V, --version  the version
+
+Every other option is passed to flowtop-emit (see flowtop-emit --help).
+Keys: see '?' on the screen, or flowtop-view(1).
+EOF
+}
+
+here=$(cd "$(dirname "$0")" && pwd)
+find_prog() {
+	if [ -x "$here/$1" ]; then echo "$here/$1"; else command -v "$1"; fi
+}
+EMIT=${FLOWTOP_EMIT:-$(find_prog flowtop-emit)}
+VIEW=${FLOWTOP_VIEW:-$(find_prog flowtop-view)}
+[ -n "$EMIT" ] || { echo "$PROG: cannot find 'flowtop-emit'" >&2; exit 1; }
+[ -n "$VIEW" ] || { echo "$PROG: cannot find 'flowtop-view'" >&2; exit 1; }
+
+# take our own options out, keep the rest in order for the emitter
+track=0
+n=$#
+i=0
+while [ "$i" -lt "$n" ]; do
+	a=$1
+	shift
+	i=$((i + 1))
+	case $a in
+	--track) track=1; continue ;;
+	-h|--help) usage; exit 0 ;;
+	-V|--version) echo "$PROG $VERSION"; exit 0 ;;
+	esac
+	set -- "$@" "$a"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/flowtop.XXXXXX") || exit 1
+created=0
+cleanup() {
+	if [ "$created" = 1 ]; then
+		nft delete table inet "$TABLE" 2>/dev/null
+		created=0
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ "$track" = 1 ] && ! nft list table inet "$TABLE" >/dev/null 2>&1; then
+	if ! nft -f - 2>"$tmp/nft" <<EOF
+table inet $TABLE {
+	chain pre { type filter hook prerouting priority 0; ct state new counter; }
+	chain out { type filter hook output priority 0; ct state new counter; }
+}
+EOF
+	then
+		echo "$PROG: cannot add nftables table 'inet $TABLE': $(head -1 "$tmp/nft")" >&2
+		exit 1
+	fi
+	created=1
+fi
+
+# The emitter's stderr waits in a file while the screen is up, and the view
+# stays off the terminal until the stream has data, so a failed start leaves
+# the emitter's own message readable.
+(
+	"$EMIT" "$@" </dev/null 2>"$tmp/err" &
+	echo $! >"$tmp/pid"
+	wait $!
+	echo $? >"$tmp/rc"
+) | (
+	"$VIEW" --wait-stream
+	rc=$?
+	# q in the view: stop the emitter too
+	[ -s "$tmp/pid" ] && kill -TERM "$(cat "$tmp/pid")" 2>/dev/null
+	exit $rc
+)
+vrc=$?
+cat "$tmp/err" >&2
+if [ "$vrc" = 3 ]; then
+	erc=$(cat "$tmp/rc" 2>/dev/null)
+	[ -n "$erc" ] && [ "$erc" != 0 ] && exit "$erc"
+	echo "$PROG: flowtop-emit ended without output" >&2
+	exit 1
+fi
+exit "$vrc"
