@@ -115,7 +115,7 @@ fuzz: deps
 
 run: deps
 	$(MAKE) all
-	@if [ -x ./flowtop ]; then exec ./flowtop $(RUN_ARGS); else exec ./flowtop-emit $(RUN_ARGS); fi
+	@if [ -x ./flowtop ]; then exec ./flowtop --track $(RUN_ARGS); else exec ./flowtop-emit $(RUN_ARGS); fi
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)
