@@ -1,0 +1,58 @@
+#!/bin/bash
+# --accounting turns the namespace's counters and timestamps on, and puts
+# back exactly what was there on SIGTERM, SIGINT, SIGHUP and a closed pipe.
+# Without it, nothing changes.  (These are the test namespace's sysctls.)
+. "$(dirname "$0")/lib.sh"
+netns_setup
+plan 12
+
+A=/proc/sys/net/netfilter/nf_conntrack_acct
+S=/proc/sys/net/netfilter/nf_conntrack_timestamp
+get() { nsx cat $A $S | tr '\n' ' '; }
+set_both() { nsx sh -c "echo $1 > $A; echo $2 > $S"; }
+
+ct_inject -s 192.0.2.1 -d 198.51.100.2 -p tcp --sport 1 --dport 443 --state ESTABLISHED -t 300
+
+set_both 0 0
+nsx "$EMIT" --once -n >/dev/null 2>"$TMP/err"
+is "$(get)" "0 0 " "without --accounting nothing changes"
+grep -q -- 'counters are off.*--accounting' "$TMP/err"; ok $? "and it says once that counters are off, naming the flag"
+is "$(grep -c 'counters are off' "$TMP/err")" 1 "only once"
+
+for sig in TERM INT HUP; do
+	for start in "0 0" "1 0"; do
+		# shellcheck disable=SC2086
+		set_both $start
+		nsbg "$EMIT" -n --no-process --no-geoip --accounting > "$TMP/out" 2>/dev/null
+		wait_for 5 grep -q snapshot-end "$TMP/out"
+		on=$(get)
+		kill -$sig "$BGPID"; wait "$BGPID"; st=$?
+		if [ "$on" = "1 1 " ] && [ "$(get)" = "$start " ] && [ $st -eq 0 ]; then
+			ok 0 "SIG$sig from '$start': on while running, restored after, status 0"
+		else
+			ok 1 "SIG$sig from '$start': on while running, restored after, status 0"
+			diag "while running: $on, after: $(get), status $st"
+		fi
+	done
+done
+
+# a closed pipe: the reader goes after one line, the next write fails
+set_both 0 1
+nsx "$EMIT" -n --no-process --no-geoip --accounting 2>"$TMP/err" | head -1 > /dev/null &
+wait_for 5 sh -c "[ \"\$(ip netns exec $NS cat $A)\" = 1 ]"
+ct_inject -s 192.0.2.9 -d 198.51.100.2 -p udp --sport 9 --dport 53 -t 300
+wait $!
+wait_for 5 sh -c "! pgrep -f 'flowtop-emit -n --no-process --no-geoip --accounting' >/dev/null"
+is "$(get)" "0 1 " "a closed pipe restores the settings too"
+! grep -qi 'pipe' "$TMP/err"; ok $? "and ends quietly"
+
+# counters and start times appear in records of flows made while it is on
+set_both 0 0
+nsbg "$EMIT" -n --no-process --no-geoip --accounting --interval 0 > "$TMP/out" 2>/dev/null
+wait_for 5 grep -q snapshot-end "$TMP/out"
+ct_inject -s 192.0.2.77 -d 198.51.100.2 -p tcp --sport 7 --dport 443 --state ESTABLISHED -t 300
+nsx "$EMIT" --once -n > "$TMP/acct.json" 2>/dev/null
+kill "$BGPID"; wait "$BGPID"
+jq -s -e 'map(select(.source.ip == "192.0.2.77"))[0] | (.source.bytes | type) == "number" and (.network.packets | type) == "number" and (.conntrack.start | test("Z$"))' "$TMP/acct.json" >/dev/null
+ok $? "with --accounting, records carry counters and conntrack.start"
+done_testing
