@@ -627,6 +627,9 @@ int field_lookup(const char *name, size_t len)
 {
 	size_t lo = 0, hi = field_count;
 
+	/* a NUL inside name would let strncmp match a shorter table name */
+	if (memchr(name, '\0', len))
+		return -1;
 	if (!sorted_ready) {
 		for (size_t i = 0; i < field_count; i++)
 			sorted[i] = (int)i;
