@@ -25,7 +25,7 @@ if [ $rc -eq 1 ] && grep -q 'CAP_NET_ADMIN' "$TMP/err" && [ ! -s "$TMP/out" ] &&
 else ok 1 "no privilege: clear error, exit 1"; cat "$TMP/err" >&2; fi
 
 # a closed pipe ends quietly with status 0
-nsx "$TOP/build/tools/flowgen" inject 3000 >/dev/null
+nsx "$TOP/build/tools/flowgen" inject 3000 >/dev/null 2>&1
 nsx "$EMIT" --once -n 2>"$TMP/err" | head -1 >/dev/null
 st=${PIPESTATUS[0]}
 if [ "$st" -eq 0 ] && ! grep -Eqi 'pipe|cannot write' "$TMP/err"; then ok 0 "--once | head -1: status 0, quiet"

@@ -15,7 +15,7 @@ grep -Eq 'receive buffer [0-9]+ bytes' "$TMP/err"; ok $? "-v reports the buffer 
 
 # stop the reader, make far more events than 4 KiB can hold, let it go
 kill -STOP "$EPID"
-nsx "$TOP/build/tools/flowgen" inject 3000 --timeout 600 >/dev/null
+nsx "$TOP/build/tools/flowgen" inject 3000 --timeout 600 >/dev/null 2>&1
 nsx "$TOP/build/tools/flowgen" burst 2000 >/dev/null 2>&1
 kill -CONT "$EPID"
 
