@@ -575,7 +575,7 @@ static int run_follow(struct emitter *em)
 	sigemptyset(&empty);
 
 	while (!stop_signal && !em->write_failed) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[4];
 		int nfd = 0, timeout = -1, rc;
 		uint64_t now = mono_ms();
 		struct timespec ts, *tsp = NULL;
@@ -585,6 +585,9 @@ static int run_follow(struct emitter *em)
 			pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
 		if (enrich_fd(em->enr) >= 0)
 			pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
+		/* a reader that went away shows as POLLERR on our end of the pipe,
+		 * so a quiet table does not keep us running for nobody */
+		pfd[nfd++] = (struct pollfd){ STDOUT_FILENO, 0, 0 };
 		if (em->o->interval_ms && !em->dumping)
 			timeout = now >= next_interval ? 0 : (int)(next_interval - now);
 		if (names_pending) {
@@ -603,6 +606,11 @@ static int run_follow(struct emitter *em)
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		if (pfd[nfd - 1].revents & (POLLERR | POLLHUP)) {
+			em->write_failed = true;
+			em->write_errno = EPIPE;
+			return 0;
 		}
 		/* events first: they are the ones the kernel can drop */
 		if (ctsource_event_read(em->src, on_event, em) < 0) {

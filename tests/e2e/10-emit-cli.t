@@ -2,7 +2,7 @@
 # flowtop-emit as a Unix tool: help, version, usage errors, privilege, pipes.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 15
+plan 16
 
 out=$("$EMIT" --help); rc=$?
 ok $rc "--help exits 0"
@@ -30,4 +30,10 @@ nsx "$EMIT" --once -n 2>"$TMP/err" | head -1 >/dev/null
 st=${PIPESTATUS[0]}
 if [ "$st" -eq 0 ] && ! grep -Eqi 'pipe|cannot write' "$TMP/err"; then ok 0 "--once | head -1: status 0, quiet"
 else ok 1 "--once | head -1: status 0, quiet"; diag "status $st"; cat "$TMP/err" >&2; fi
+# follow mode on a quiet table: the reader's exit alone must end it
+start=$(date +%s)
+nsx timeout 10 "$EMIT" -n --interval 0 2>/dev/null | head -1 >/dev/null
+st=${PIPESTATUS[0]}
+[ "$st" -eq 0 ] && [ $(( $(date +%s) - start )) -lt 5 ]
+ok $? "follow mode | head -1 on a quiet table: ends at once with status 0 (status $st)"
 done_testing
