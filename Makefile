@@ -29,6 +29,11 @@ VIEW_CFLAGS := $(foreach p,$(PKGS_VIEW),$(shell $(PKG_CONFIG) --cflags $(p)))
 VIEW_LIBS   := $(shell $(PKG_CONFIG) --libs $(PKGS_VIEW))
 
 B := build
+# Objects remember the flags they were built with: switching SANITIZE or
+# CFLAGS rebuilds everything instead of linking a mix.
+FLAGS_STAMP := $(B)/.flags
+FLAGS_NOW := $(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS)
+$(shell mkdir -p $(B); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 LIB_SRC  := $(wildcard src/lib/*.c)
 EMIT_SRC := $(filter-out src/emit/main.c,$(wildcard src/emit/*.c))
 VIEW_SRC := $(filter-out src/view/main.c,$(wildcard src/view/*.c))
@@ -44,13 +49,13 @@ PROGS := flowtop-emit $(if $(wildcard src/view/main.c),flowtop-view) $(if $(wild
 .PHONY: all check unit e2e bench fuzz install uninstall clean run deps man
 all: $(PROGS) man
 
-$(B)/src/lib/%.o: src/lib/%.c
+$(B)/src/lib/%.o: src/lib/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(EMIT_CFLAGS) $(VIEW_CFLAGS) -MMD -MP -c -o $@ $<
-$(B)/src/emit/%.o: src/emit/%.c
+$(B)/src/emit/%.o: src/emit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(EMIT_CFLAGS) -MMD -MP -c -o $@ $<
-$(B)/src/view/%.o: src/view/%.c
+$(B)/src/view/%.o: src/view/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(VIEW_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -90,7 +95,7 @@ deps:
 
 # Test and benchmark helpers, never installed.
 TOOLS := $(B)/tools/flowgen
-$(B)/tools/flowgen: tests/tools/flowgen.c
+$(B)/tools/flowgen: tests/tools/flowgen.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell $(PKG_CONFIG) --cflags libmnl libnetfilter_conntrack) $(LDFLAGS) \
 		-o $@ $< $(shell $(PKG_CONFIG) --libs libmnl libnetfilter_conntrack)
