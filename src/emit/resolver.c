@@ -34,7 +34,7 @@
 
 #include "utf8.h"
 
-#define HASH_SIZE 65536u	/* buckets; > every entry the bounds allow */
+#define HASH_SIZE 262144u	/* buckets: about one per entry the bounds allow */
 #define FREE_WAIT_MS 200	/* how long resolver_free waits for workers */
 
 enum { ST_PENDING, ST_POSITIVE, ST_NEGATIVE };
@@ -178,6 +178,7 @@ static void *worker(void *arg)
 		struct rreq q;
 		struct rans *ans;
 		uint64_t one = 1;
+		bool wake;
 
 		while (!c->stop && c->qlen == 0)
 			pthread_cond_wait(&c->work, &c->mu);
@@ -198,6 +199,9 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&c->mu);
 		c->busy--;
+		/* one wake-up per batch: the first answer after a drain
+		 * signals, the rest ride along */
+		wake = c->done == NULL;
 		if (ans) {
 			ans->next = c->done;
 			c->done = ans;
@@ -208,7 +212,7 @@ static void *worker(void *arg)
 		}
 		pthread_cond_broadcast(&c->idle);
 		/* under the lock: efd lives as long as any worker holds a ref */
-		if (write(c->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		if (ans && wake && write(c->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 			perror("flowtop-emit: eventfd");
 	}
 	c->alive--;

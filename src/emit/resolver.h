@@ -10,15 +10,19 @@
  * resolver_wait() or resolver_free(), the only calls that free names.
  *
  * Bounds and lifetimes (see resolver.c for the why):
- *  - positive cache: RESOLVER_POS_MAX (16384) names, least recently used
+ *  - positive cache: RESOLVER_POS_MAX (65536) names, least recently used
  *    goes first, each kept RESOLVER_POS_TTL (600 s) - then looked up again
  *    while the old name is still given out;
- *  - negative cache: RESOLVER_NEG_MAX (16384) addresses, oldest first, kept
+ *  - negative cache: RESOLVER_NEG_MAX (131072) addresses, oldest first, kept
  *    RESOLVER_NEG_TTL (300 s) when the address has no name, and
  *    RESOLVER_FAIL_TTL (30 s) when the look-up failed (timeout, no server);
  *  - queue: RESOLVER_QUEUE_MAX (1024) addresses waiting or in flight; a
  *    look-up that finds it full is not queued and is tried again later.
- * At most about 4 MiB in all.
+ * An entry takes 80 bytes plus its name: at most about 20 MiB in all, which
+ * a table of 100,000 flows (up to 200,000 addresses, most of them without
+ * a name) approaches.  The negative bound is the larger because an address
+ * forgotten while its flow lives is asked about again: a cache smaller than
+ * the table turns into a steady stream of queries.
  *
  * It does not feed on itself: the name servers of /etc/resolv.conf (read
  * once, at resolver_new) are never looked up, so the flows of its own
@@ -30,8 +34,8 @@
 
 #include "flow.h"
 
-#define RESOLVER_POS_MAX	16384
-#define RESOLVER_NEG_MAX	16384
+#define RESOLVER_POS_MAX	65536
+#define RESOLVER_NEG_MAX	131072
 #define RESOLVER_QUEUE_MAX	1024
 #define RESOLVER_POS_TTL	600
 #define RESOLVER_NEG_TTL	300
