@@ -82,15 +82,17 @@ static bool key_equal(const struct flowtab_entry *e, const struct flow *f, bool 
 	       g->icmp_id == f->icmp_id;
 }
 
-static uint32_t *bucket_of(struct flowtab *t, const struct flow *f, bool by_id)
+static uint32_t *bucket_of(struct flowtab *t, const struct flowtab_entry *e)
 {
-	return &t->buckets[key_hash(f, by_id) & (t->nbuckets - 1)];
+	return &t->buckets[e->khash & (t->nbuckets - 1)];
 }
 
 static int lookup(struct flowtab *t, const struct flow *f, bool by_id)
 {
-	for (uint32_t i = *bucket_of(t, f, by_id); i; i = t->e[i - 1].hnext)
-		if (key_equal(&t->e[i - 1], f, by_id))
+	uint32_t h = key_hash(f, by_id);
+
+	for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i; i = t->e[i - 1].hnext)
+		if (t->e[i - 1].khash == h && key_equal(&t->e[i - 1], f, by_id))
 			return (int)(i - 1);
 	return -1;
 }
@@ -110,7 +112,7 @@ static int rehash(struct flowtab *t, uint32_t nb)
 
 		if (!flowtab_shown(t, i))
 			continue;
-		head = bucket_of(t, &e->f, e->flags & FT_BY_ID);
+		head = bucket_of(t, e);
 		e->hnext = *head;
 		*head = i + 1;
 	}
@@ -141,7 +143,7 @@ static int alloc_slot(struct flowtab *t)
 static void unlink_hash(struct flowtab *t, uint32_t idx)
 {
 	struct flowtab_entry *e = &t->e[idx];
-	uint32_t *p = bucket_of(t, &e->f, e->flags & FT_BY_ID);
+	uint32_t *p = bucket_of(t, e);
 
 	while (*p && *p != idx + 1)
 		p = &t->e[*p - 1].hnext;
@@ -316,7 +318,8 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 	e->rank = FT_RANK_STATELESS;
 	e->first_ns = rec->ts_ns ? rec->ts_ns : t->now_ns;
 	merge(e, rec);
-	head = bucket_of(t, &e->f, by_id);
+	e->khash = key_hash(&e->f, by_id);
+	head = bucket_of(t, e);
 	e->hnext = *head;
 	*head = (uint32_t)i + 1;
 	t->live++;

@@ -31,16 +31,18 @@ enum {
 enum { FT_RANK_OTHER = 8, FT_RANK_STATELESS = 9 };
 
 struct flowtab_entry {
+	/* the hash walk reads only this first cache line */
+	uint32_t hnext;		/* hash chain: index + 1, 0 ends */
+	uint32_t khash;		/* hash of the key */
+	uint8_t flags;		/* FT_* */
+	uint8_t rank;		/* sort rank of f.state */
 	struct flow f;
 	uint64_t first_ns;	/* stream time it was first seen */
 	uint64_t rate_ts;	/* stream time of the last counter sample */
 	uint64_t rate_bytes;	/* both directions' bytes at that sample */
 	uint64_t closed_mono;	/* monotonic ns when it was closed */
 	uint32_t rate;		/* bytes/s between the last two samples */
-	uint32_t hnext;		/* hash chain: index + 1, 0 ends */
 	uint32_t seen;		/* last snapshot generation it was in */
-	uint8_t flags;		/* FT_* */
-	uint8_t rank;		/* sort rank of f.state */
 };
 
 struct flowtab_stats {

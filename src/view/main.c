@@ -280,7 +280,7 @@ static int run_batch(struct app *a)
 	if (line[0])
 		print_line(line, width);
 	for (uint32_t i = 0; i < s.n; i++) {
-		linefmt_flow(&lf, &a->t.e[s.items[i].idx], line);
+		linefmt_flow(&lf, &a->t.e[sorter_at(&s, i)], line);
 		print_line(line, width);
 	}
 	if (fflush(stdout) == EOF && errno != EPIPE)

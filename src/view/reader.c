@@ -19,6 +19,13 @@
 #define PATH_MAX_LEN 128
 #define DEPTH_MAX 16
 #define CSV_COLS_MAX 256
+#define PATH_CACHE 251
+
+struct path_slot {
+	size_t len;		/* 0: empty */
+	int field;
+	char path[PATH_MAX_LEN];
+};
 
 struct reader {
 	reader_record_fn cb;
@@ -50,15 +57,28 @@ struct reader {
 	int cols[CSV_COLS_MAX];
 	size_t ncols;
 	char *cell;		/* unquoting scratch, READER_LINE_MAX */
+	struct path_slot pcache[PATH_CACHE];
 };
 
 /* --- JSON ----------------------------------------------------------------- */
 
 static int cur_field(struct reader *r)
 {
+	struct path_slot *c;
+	uint32_t h = 2166136261u;
+
 	if (r->path_bad || r->pathlen == 0)
 		return -1;
-	return field_lookup(r->path, r->pathlen);
+	/* every record repeats the same few dozen paths: remember them */
+	for (size_t i = 0; i < r->pathlen; i++)
+		h = (h ^ (unsigned char)r->path[i]) * 16777619u;
+	c = &r->pcache[h % PATH_CACHE];
+	if (c->len != r->pathlen || memcmp(c->path, r->path, r->pathlen)) {
+		c->len = r->pathlen;
+		memcpy(c->path, r->path, r->pathlen);
+		c->field = field_lookup(r->path, r->pathlen);
+	}
+	return c->field;
 }
 
 static int set_value(struct reader *r, int fi, const struct field_value *v)

@@ -179,11 +179,13 @@ static inline void swap_items(struct sorter_item *a, struct sorter_item *b)
 	*b = t;
 }
 
-/* Quicksort with median of three, recursing into the smaller half; keys
- * are unique (the index ends them), so there are no runs of equals. */
-static void sort_items(struct sorter_item *v, size_t n)
+/* Quicksort with median of three that only finishes the part of the array
+ * overlapping positions [lo, hi): a screen shows ~50 rows of 100k flows, so
+ * partitions wholly outside the window are left unsorted (in place, and
+ * correctly on their side of it).  Keys are unique (the index ends them). */
+static void sort_window(struct sorter_item *v, size_t n, size_t lo, size_t hi)
 {
-	while (n > 16) {
+	while (n > 16 && lo < hi) {
 		size_t m = n / 2, i, j;
 
 		if (item_less(&v[m], &v[0]))
@@ -209,15 +211,33 @@ static void sort_items(struct sorter_item *v, size_t n)
 			}
 			swap_items(&v[i], &v[n - 2]);
 		}
-		if (i < n - i - 1) {
-			sort_items(v, i);
+		/* v[i] is in its final place; left [0, i), right [i + 1, n) */
+		if (lo < i && hi > i + 1) {
+			if (i < n - i - 1) {
+				sort_window(v, i, lo, hi < i ? hi : i);
+				lo = 0;
+				hi -= i + 1;
+				v += i + 1;
+				n -= i + 1;
+			} else {
+				sort_window(v + i + 1, n - i - 1, 0, hi - i - 1);
+				hi = i;
+				n = i;
+			}
+		} else if (lo < i) {
+			hi = hi < i ? hi : i;
+			n = i;
+		} else if (hi > i + 1) {
+			lo = lo > i + 1 ? lo - i - 1 : 0;
+			hi -= i + 1;
 			v += i + 1;
 			n -= i + 1;
 		} else {
-			sort_items(v + i + 1, n - i - 1);
-			n = i;
+			return;
 		}
 	}
+	if (lo >= hi)
+		return;
 	for (size_t i = 1; i < n; i++) {
 		struct sorter_item x = v[i];
 		size_t j = i;
@@ -228,7 +248,7 @@ static void sort_items(struct sorter_item *v, size_t n)
 	}
 }
 
-int sorter_run(struct sorter *s, const struct flowtab *t)
+int sorter_build(struct sorter *s, const struct flowtab *t)
 {
 	if (s->cap < t->n) {
 		struct sorter_item *it = realloc(s->items, (size_t)t->n * sizeof(*it));
@@ -249,10 +269,28 @@ int sorter_run(struct sorter *s, const struct flowtab *t)
 		make_key(s, t, e, it);
 		it->idx = i;
 	}
-	sort_items(s->items, s->n);
-	if (s->reverse)
-		for (uint32_t i = 0, j = s->n ? s->n - 1 : 0; i < j; i++, j--)
-			swap_items(&s->items[i], &s->items[j]);
+	return 0;
+}
+
+void sorter_window(struct sorter *s, uint32_t first, uint32_t count)
+{
+	uint32_t lo = first < s->n ? first : s->n;
+	uint32_t hi = count < s->n - lo ? lo + count : s->n;
+
+	if (s->reverse) {
+		uint32_t l = s->n - hi;
+
+		hi = s->n - lo;
+		lo = l;
+	}
+	sort_window(s->items, s->n, lo, hi);
+}
+
+int sorter_run(struct sorter *s, const struct flowtab *t)
+{
+	if (sorter_build(s, t))
+		return -1;
+	sort_window(s->items, s->n, 0, s->n);
 	return 0;
 }
 

@@ -65,9 +65,23 @@ struct sorter {
 	uint32_t nprocs, proccap;
 };
 
-/* Build the filtered, sorted list of t's flows into s->items.
+/* Build the filtered, fully sorted list of t's flows into s->items.
  * Returns 0, or -1 when out of memory. */
 int sorter_run(struct sorter *s, const struct flowtab *t);
+
+/* Build the filtered list with its sort keys, unsorted (-1: no memory). */
+int sorter_build(struct sorter *s, const struct flowtab *t);
+
+/* Sort just enough that display positions [first, first + count) hold the
+ * right flows in the right order (what a screen shows). */
+void sorter_window(struct sorter *s, uint32_t first, uint32_t count);
+
+/* The table index of the flow at display position i (< s->n); the items
+ * stay ascending and 'reverse' is applied here. */
+static inline uint32_t sorter_at(const struct sorter *s, uint32_t i)
+{
+	return s->items[s->reverse ? s->n - 1 - i : i].idx;
+}
 
 /* Group s->items (after sorter_run) by process into s->procs, busiest
  * first.  Returns 0, or -1 when out of memory. */

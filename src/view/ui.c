@@ -155,7 +155,7 @@ void ui_draw(struct ui *u)
 	uint32_t total;
 
 	if (!u->paused || u->resort) {
-		sorter_run(&u->s, u->t);
+		sorter_build(&u->s, u->t);
 		if (u->procview)
 			sorter_procs(&u->s, u->t);
 		u->resort = false;
@@ -179,6 +179,8 @@ void ui_draw(struct ui *u)
 	else if (u->scroll > total - (uint32_t)body)
 		u->scroll = total - (uint32_t)body;
 
+	if (!u->procview)
+		sorter_window(&u->s, u->scroll, (uint32_t)body);
 	snprintf(line, sizeof(line), "Kernel netfilter TCP/UDP flow statistics, [+%u]", u->scroll);
 	put_line(u, 0, line, 0, SCREEN_BOLD, false);
 	draw_status(u, total);
@@ -190,7 +192,7 @@ void ui_draw(struct ui *u)
 			linefmt_proc(&u->s.procs[i], line);
 			put_line(u, top + r, line, u->hscroll, SCREEN_NORMAL, false);
 		} else {
-			const struct flowtab_entry *e = &u->t->e[u->s.items[i].idx];
+			const struct flowtab_entry *e = &u->t->e[sorter_at(&u->s, i)];
 
 			linefmt_flow(&u->lf, e, line);
 			put_line(u, top + r, line, u->hscroll,

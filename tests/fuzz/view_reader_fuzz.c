@@ -53,8 +53,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	flowtab_expire(&t, 3);
 	for (int k = 0; k < SORT_KEY_MAX; k++) {
 		s.key = (enum sorter_key)k;
-		sorter_run(&s, &t);
+		s.reverse = k & 1;
+		sorter_build(&s, &t);
+		sorter_window(&s, (uint32_t)size % 5, 3);
+		/* the window must match a full sort */
+		{
+			uint32_t w[3], m = s.n;
+
+			for (uint32_t i = (uint32_t)size % 5; i < m && i < (uint32_t)size % 5 + 3; i++)
+				w[i - (uint32_t)size % 5] = sorter_at(&s, i);
+			sorter_run(&s, &t);
+			for (uint32_t i = (uint32_t)size % 5; i < m && i < (uint32_t)size % 5 + 3; i++)
+				if (w[i - (uint32_t)size % 5] != sorter_at(&s, i))
+					abort();
+		}
 	}
+	s.reverse = false;
 	sorter_procs(&s, &t);
 	lf.now_ns = t.now_ns;
 	for (uint32_t i = 0; i < s.n; i++) {
@@ -62,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		lf.compact = i & 1;
 		lf.numeric = i & 2;
-		n = linefmt_flow(&lf, &t.e[s.items[i].idx], line);
+		n = linefmt_flow(&lf, &t.e[sorter_at(&s, i)], line);
 		check_line(line, n);
 		n = linefmt_cut(line, n, i % 7, 40, i & 4, cut, &cols);
 		check_line(cut, n);
