@@ -547,7 +547,19 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int run_follow(struct emitter *em)
+/* ppoll() only delivers a pending signal when it would sleep; with a
+ * descriptor always ready (a busy resolver, a flood of events) the signal
+ * would wait forever, so take it by hand after each round. */
+static void take_pending_signal(const sigset_t *stops)
+{
+	static const struct timespec zero = { 0, 0 };
+	int sig = sigtimedwait(stops, NULL, &zero);
+
+	if (sig > 0)
+		stop_signal = sig;
+}
+
+static int run_follow(struct emitter *em, const sigset_t *stops)
 {
 	size_t granted = 0;
 	uint64_t next_interval, next_names = 0;
@@ -602,6 +614,9 @@ static int run_follow(struct emitter *em)
 		}
 		/* signals are blocked outside ppoll, so none slips between checks */
 		rc = ppoll(pfd, (nfds_t)nfd, tsp, &empty);
+		take_pending_signal(stops);
+		if (stop_signal)
+			break;
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
@@ -726,7 +741,7 @@ int main(int argc, char **argv)
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	}
 
-	rc = o.once ? run_once(&em) : run_follow(&em);
+	rc = o.once ? run_once(&em) : run_follow(&em, &block);
 	if (rc < 0 && !em.write_failed) {
 		if (ctsource_is_eperm(errno))
 			fprintf(stderr, PROG ": cannot read the connection tracking table: %s "

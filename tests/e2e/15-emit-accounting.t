@@ -4,7 +4,7 @@
 # Without it, nothing changes.  (These are the test namespace's sysctls.)
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 12
+plan 13
 
 A=/proc/sys/net/netfilter/nf_conntrack_acct
 S=/proc/sys/net/netfilter/nf_conntrack_timestamp
@@ -35,6 +35,21 @@ for sig in TERM INT HUP; do
 		fi
 	done
 done
+
+# SIGTERM while events pour in: taken at once, settings restored
+set_both 0 0
+nsbg "$EMIT" -n --no-process --no-geoip --accounting > /dev/null 2>&1
+EPID=$BGPID
+sleep 0.5
+nsx "$TOP/build/tools/flowgen" burst 30000 >/dev/null 2>&1 &
+GEN=$!
+sleep 0.2
+t0=$(date +%s%N)
+kill -TERM "$EPID"; wait "$EPID"; st=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+wait "$GEN"
+[ $st -eq 0 ] && [ $ms -lt 2000 ] && [ "$(get)" = "0 0 " ]
+ok $? "SIGTERM during an event flood: exits in ${ms} ms, status $st, restored"
 
 # a closed pipe: the reader goes after one line, the next write fails
 set_both 0 1
