@@ -25,6 +25,8 @@
  * syscall count down during a burst. */
 #define EV_BATCH 64
 #define EV_SLOT 8192
+/* batches per call: then the caller's loop gets a turn (signals, dumps) */
+#define EV_ROUNDS 16
 /* The kernel fills dump skbs up to 32 KiB when the reader offers that. */
 #define DUMP_BUF (64 * 1024)
 
@@ -306,7 +308,7 @@ int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data)
 	struct parse_ctx pc = { cb, data, 0, -1, 0 };
 	int total = 0;
 
-	for (;;) {
+	for (int round = 0; round < EV_ROUNDS; round++) {
 		int n = recvmmsg(mnl_socket_get_fd(s->ev), s->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
 
 		if (n < 0) {
@@ -330,6 +332,7 @@ int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data)
 		if (n < EV_BATCH)
 			return total;
 	}
+	return total;
 }
 
 bool ctsource_is_eperm(int err)

@@ -49,7 +49,8 @@ int ctsource_dump_start(struct ctsource *s, int family, const struct ctsource_du
  * (errno; EAGAIN means nothing to read yet). */
 int ctsource_dump_read(struct ctsource *s, bool wait, ctsource_cb cb, void *data);
 
-/* Read every queued event without blocking.  Returns the number of events,
+/* Read queued events without blocking, a bounded number per call so the
+ * caller's loop keeps turning during a flood.  Returns the number of events,
  * or -1 with errno: ENOBUFS means events were lost (the socket stays open). */
 int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data);
 

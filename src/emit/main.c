@@ -28,7 +28,7 @@
 
 #define PROG "flowtop-emit"
 #define DEFAULT_INTERVAL_MS 2000
-#define DEFAULT_BUFFER (16u << 20)
+#define DEFAULT_BUFFER (64u << 20)
 #define DEFAULT_DNS_TIMEOUT_MS 2000
 /* late DNS answers are folded into update records at most this often */
 #define NAME_PASS_MS 1000
@@ -97,7 +97,7 @@ static void usage(void)
 	       "                          (default 2, 0 turns it off)\n"
 	       "  -a, --accounting        turn on conntrack byte/packet counters and start\n"
 	       "                          times for this run; restored on exit\n"
-	       "  -b, --buffer-size SIZE  event socket receive buffer (default 16M)\n"
+	       "  -b, --buffer-size SIZE  event socket receive buffer (default 64M)\n"
 	       "\n"
 	       "Filters (several values: comma-separated):\n"
 	       "  -4, -6                  IPv4 or IPv6 flows only\n"
@@ -356,12 +356,30 @@ static int once_prefetch(struct flow *f, void *data)
 	return 0;
 }
 
+/* The families to ask for, one request each.  The kernel walks its whole
+ * (machine-wide) hash table for every dump request, so when both families
+ * are wanted and no per-family filter applies, one AF_UNSPEC request does
+ * the work of two. */
+static void plan_dumps(struct emitter *em, struct ctsource_dump_filter *df)
+{
+	df->l4proto = em->o->kernel_filter ? filter_dump_l4proto(&em->o->filter) : -1;
+	em->nfam = 0;
+	if (em->o->filter.want_v4 && em->o->filter.want_v6 && df->l4proto < 0) {
+		em->families[em->nfam++] = AF_UNSPEC;
+		return;
+	}
+	/* CTA_FILTER needs a family: one request each */
+	if (em->o->filter.want_v4)
+		em->families[em->nfam++] = AF_INET;
+	if (em->o->filter.want_v6)
+		em->families[em->nfam++] = AF_INET6;
+}
+
 static int dump_blocking(struct emitter *em, ctsource_cb cb)
 {
-	struct ctsource_dump_filter df = { -1 };
+	struct ctsource_dump_filter df;
 
-	if (em->o->kernel_filter)
-		df.l4proto = filter_dump_l4proto(&em->o->filter);
+	plan_dumps(em, &df);
 	for (int i = 0; i < em->nfam; i++) {
 		int rc;
 
@@ -487,10 +505,9 @@ static int start_dump(struct emitter *em, int kind)
 /* Ask for the next family's dump, or finish the dump when all are done. */
 static int next_dump_step(struct emitter *em)
 {
-	struct ctsource_dump_filter df = { -1 };
+	struct ctsource_dump_filter df;
 
-	if (em->o->kernel_filter)
-		df.l4proto = filter_dump_l4proto(&em->o->filter);
+	plan_dumps(em, &df);
 	if (em->fam_next < em->nfam)
 		return ctsource_dump_start(em->src, em->families[em->fam_next++], &df);
 	em->dumping = false;
@@ -702,11 +719,6 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	if (!o.once)
 		sigprocmask(SIG_BLOCK, &block, NULL);
-
-	if (o.filter.want_v4)
-		em.families[em.nfam++] = AF_INET;
-	if (o.filter.want_v6)
-		em.families[em.nfam++] = AF_INET6;
 
 	em.src = ctsource_new();
 	if (!em.src) {

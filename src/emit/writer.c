@@ -20,6 +20,8 @@ struct path {
 	unsigned int depth;		/* number of components, leaf included */
 	const char *comp[MAX_DEPTH];
 	size_t len[MAX_DEPTH];
+	char *key[MAX_DEPTH];		/* "comp": as JSON, made once */
+	size_t keylen[MAX_DEPTH];
 };
 
 struct writer {
@@ -35,14 +37,23 @@ struct writer {
 	char fix[1024];			/* repaired UTF-8 */
 };
 
-static void path_split(const char *name, struct path *p)
+static int path_split(const char *name, struct path *p)
 {
 	const char *s = name;
 
 	p->depth = 0;
 	for (;;) {
 		size_t n = strcspn(s, ".");
+		char *k = malloc(n + 4);
 
+		if (!k)
+			return -1;
+		/* field names are plain ASCII: no escaping needed */
+		k[0] = '"';
+		memcpy(k + 1, s, n);
+		memcpy(k + 1 + n, "\":", 2);
+		p->key[p->depth] = k;
+		p->keylen[p->depth] = n + 3;
 		p->comp[p->depth] = s;
 		p->len[p->depth] = n;
 		p->depth++;
@@ -50,6 +61,7 @@ static void path_split(const char *name, struct path *p)
 			break;
 		s += n + 1;
 	}
+	return 0;
 }
 
 struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, int nfields)
@@ -85,7 +97,8 @@ struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, 
 			w->fields[i] = i;
 	}
 	for (size_t i = 0; i < field_count; i++)
-		path_split(field_table[i].name, &w->paths[i]);
+		if (path_split(field_table[i].name, &w->paths[i]))
+			goto fail;
 	/* how many enclosing objects two fields share, worked out once so
 	 * that writing a record compares no strings */
 	for (size_t i = 0; i < field_count; i++)
@@ -111,6 +124,10 @@ void writer_free(struct writer *w)
 		return;
 	jsonw_release(&w->json);
 	free(w->fields);
+	if (w->paths)
+		for (size_t i = 0; i < field_count; i++)
+			for (unsigned int d = 0; d < w->paths[i].depth; d++)
+				free(w->paths[i].key[d]);
 	free(w->paths);
 	free(w->shared);
 	free(w);
@@ -136,11 +153,14 @@ static void json_str(struct writer *w, const char *s, size_t len)
 	jsonw_str(&w->json, s, len);
 }
 
-static void json_value(struct writer *w, const struct field_value *v)
+static void json_value(struct writer *w, const struct field_value *v, bool external)
 {
 	switch (v->type) {
 	case FIELD_STR:
-		json_str(w, v->s, v->len);
+		if (external)
+			json_str(w, v->s, v->len);
+		else
+			jsonw_str_plain(&w->json, v->s, v->len);
 		break;
 	case FIELD_UINT:
 		jsonw_uint(&w->json, v->u);
@@ -148,7 +168,7 @@ static void json_value(struct writer *w, const struct field_value *v)
 	case FIELD_LIST:
 		jsonw_arr_open(&w->json);
 		for (unsigned int i = 0; i < v->nlist; i++)
-			json_str(w, v->list[i], strlen(v->list[i]));
+			jsonw_str_plain(&w->json, v->list[i], strlen(v->list[i]));
 		jsonw_arr_close(&w->json);
 		break;
 	}
@@ -189,12 +209,12 @@ static int write_json(struct writer *w, const struct flow *f)
 		for (; depth > same; depth--)
 			jsonw_obj_close(&w->json);
 		for (; depth < p->depth - 1; depth++) {
-			jsonw_key(&w->json, p->comp[depth], p->len[depth]);
+			jsonw_key_raw(&w->json, p->key[depth], p->keylen[depth]);
 			jsonw_obj_open(&w->json);
 		}
 		open = i;
-		jsonw_key(&w->json, p->comp[depth], p->len[depth]);
-		json_value(w, &v);
+		jsonw_key_raw(&w->json, p->key[depth], p->keylen[depth]);
+		json_value(w, &v, fd->flags & FIELD_F_EXTERNAL);
 	}
 	for (; depth > 0; depth--)
 		jsonw_obj_close(&w->json);

@@ -39,6 +39,9 @@ typedef const char *(*field_intern_fn)(void *ctx, const char *s, size_t len);
 
 enum {
 	FIELD_F_MARKER = 1 << 0,	/* also written in marker records */
+	FIELD_F_EXTERNAL = 1 << 1,	/* text from outside (names, databases):
+					 * may hold anything, must be checked;
+					 * the others are ASCII we made */
 };
 
 struct field {

@@ -163,6 +163,24 @@ void jsonw_key(struct jsonw *w, const char *s, size_t len)
 	w->after_key = true;
 }
 
+void jsonw_key_raw(struct jsonw *w, const char *json, size_t len)
+{
+	sep(w);
+	put(w, json, len);
+	w->after_key = true;
+}
+
+void jsonw_str_plain(struct jsonw *w, const char *s, size_t len)
+{
+	sep(w);
+	if (!reserve(w, len + 2))
+		return;
+	w->buf[w->len++] = '"';
+	memcpy(w->buf + w->len, s, len);
+	w->len += len;
+	w->buf[w->len++] = '"';
+}
+
 void jsonw_str(struct jsonw *w, const char *s, size_t len)
 {
 	sep(w);

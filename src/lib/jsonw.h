@@ -41,6 +41,14 @@ void jsonw_arr_close(struct jsonw *w);
 /* A key of the open object; escaped like any string. */
 void jsonw_key(struct jsonw *w, const char *s, size_t len);
 
+/* Text that is already JSON: a key with its quotes and colon ("k":), made
+ * once by the caller; saves escaping the same keys for every record. */
+void jsonw_key_raw(struct jsonw *w, const char *json, size_t len);
+
+/* A string value known to need no escaping (ASCII we formatted ourselves:
+ * addresses, times, state names). */
+void jsonw_str_plain(struct jsonw *w, const char *s, size_t len);
+
 /* A string value: must be valid UTF-8 (see utf8_repair); quotes,
  * backslashes and control characters are escaped. */
 void jsonw_str(struct jsonw *w, const char *s, size_t len);
