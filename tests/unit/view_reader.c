@@ -95,7 +95,9 @@ int main(void)
 		ngot = 0;
 		reader_feed(r, big, n / 2);
 		reader_feed(r, big + n / 2, n - n / 2);
-		reader_feed(r, "\n{\"event\":{\"action\":\"overrun\"}}\n", 34);
+		static const char next[] = "\n{\"event\":{\"action\":\"overrun\"}}\n";
+
+		reader_feed(r, next, sizeof(next) - 1);
 		ok(st->too_long == 1, "an over-long line is counted as too long");
 		ok(ngot == 1 && got[0].action == FLOW_MARK_OVERRUN, "the line after it parses");
 		free(big);
