@@ -74,6 +74,8 @@ struct emitter {
 	bool hinted_empty;
 	bool write_failed;
 	int write_errno;		/* errno of the failed write */
+	unsigned int want_flags;	/* TRACKED_* that enrichment may still add */
+	uint64_t dump_done_ms;		/* when the last dump ended */
 };
 
 static void die_usage(const char *fmt, const char *arg)
@@ -313,6 +315,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->enrich.verbose = o->verbose;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* --- writing ---------------------------------------------------------------- */
 
 static int put_record(struct emitter *em, const struct flow *f)
@@ -475,6 +485,13 @@ static int on_dump(struct flow *f, void *data)
 	em->dump_seen++;
 	if (!filter_match(&em->o->filter, f))
 		return 0;
+	if (em->dump_kind == DUMP_INTERVAL && f->has & FLOW_HAS_ID) {
+		/* most flows are as they were: skip their enrichment */
+		struct tracked *e = tracker_find(em->trk, f->id);
+
+		if (e && tracker_settled(e, f, em->want_flags, em->gen))
+			return 0;
+	}
 	enrich_flow(em->enr, f);
 	if (!(f->has & FLOW_HAS_ID))
 		return em->dump_kind == DUMP_SNAPSHOT ? put_record(em, f) : 0;
@@ -511,6 +528,7 @@ static int next_dump_step(struct emitter *em)
 	if (em->fam_next < em->nfam)
 		return ctsource_dump_start(em->src, em->families[em->fam_next++], &df);
 	em->dumping = false;
+	em->dump_done_ms = mono_ms();
 	if (em->dump_kind == DUMP_SNAPSHOT) {
 		/* readers drop what the frame did not contain; so do we */
 		tracker_sweep(em->trk, em->gen, forget, em);
@@ -556,13 +574,6 @@ static int late_names(struct tracked *e, void *data)
 	return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ppoll() only delivers a pending signal when it would sleep; with a
  * descriptor always ready (a busy resolver, a flood of events) the signal
@@ -682,8 +693,11 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			if (tracker_each(em->trk, late_names, em) < 0)
 				return -1;
 		}
+		/* the interval runs from the end of a dump, so a slow dump of a
+		 * big table never runs back to back */
+		if (em->o->interval_ms && !em->dumping)
+			next_interval = em->dump_done_ms + em->o->interval_ms;
 		if (em->o->interval_ms && !em->dumping && now >= next_interval) {
-			next_interval = now + em->o->interval_ms;
 			if (start_dump(em, DUMP_INTERVAL) < 0 || next_dump_step(em) < 0)
 				return -1;
 		}
@@ -705,6 +719,10 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	em.o = &o;
 	acct_init(&acct);
+	/* late names come through late_names(); only a process is worth
+	 * looking for again on every refresh dump */
+	if (o.enrich.process)
+		em.want_flags |= TRACKED_PROCESS;
 
 	/* a closed pipe shows up as EPIPE on write, handled like a quiet end */
 	signal(SIGPIPE, SIG_IGN);

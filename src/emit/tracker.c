@@ -86,15 +86,29 @@ static int grow_index(struct tracker *t)
 	return 0;
 }
 
-static bool differs(const struct tracked *e, const struct flow *f)
+/* What the kernel says about the flow changed. */
+static bool kernel_differs(const struct tracked *e, const struct flow *f)
 {
 	if (f->state && f->state != e->state)
 		return true;
 	if (f->has & FLOW_HAS_STATUS && f->status != e->status)
 		return true;
-	if (f->has & FLOW_HAS_COUNTERS &&
-	    (f->orig_bytes != e->orig_bytes || f->reply_bytes != e->reply_bytes ||
-	     f->orig_packets != e->orig_packets || f->reply_packets != e->reply_packets))
+	return f->has & FLOW_HAS_COUNTERS &&
+	       (f->orig_bytes != e->orig_bytes || f->reply_bytes != e->reply_bytes ||
+		f->orig_packets != e->orig_packets || f->reply_packets != e->reply_packets);
+}
+
+bool tracker_settled(struct tracked *e, const struct flow *f, unsigned int want, uint32_t gen)
+{
+	if (kernel_differs(e, f) || (e->flags & want) != want)
+		return false;
+	e->gen = gen;
+	return true;
+}
+
+static bool differs(const struct tracked *e, const struct flow *f)
+{
+	if (kernel_differs(e, f))
 		return true;
 	/* enrichment that arrived late is news too */
 	if (f->process_name && !(e->flags & TRACKED_PROCESS))

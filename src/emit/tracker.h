@@ -49,6 +49,11 @@ struct tracked *tracker_find(struct tracker *t, uint32_t id);
  * status, counters or enrichment; -1 on allocation failure. */
 int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen);
 
+/* Whether a tracked flow needs no more work: the kernel's fields in f are
+ * what was written, and it has every TRACKED_* bit in want (the enrichment
+ * that may still come).  If so it is marked seen in generation gen. */
+bool tracker_settled(struct tracked *e, const struct flow *f, unsigned int want, uint32_t gen);
+
 /* Forget a flow; returns whether it was tracked. */
 bool tracker_remove(struct tracker *t, uint32_t id);
 
