@@ -32,7 +32,7 @@ B := build
 # Objects remember the flags they were built with: switching SANITIZE or
 # CFLAGS rebuilds everything instead of linking a mix.
 FLAGS_STAMP := $(B)/.flags
-FLAGS_NOW := $(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS)
+FLAGS_NOW := $(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) $(DATADIR)
 $(shell mkdir -p $(B); [ "$$(cat $(FLAGS_STAMP) 2>/dev/null)" = '$(FLAGS_NOW)' ] || echo '$(FLAGS_NOW)' > $(FLAGS_STAMP))
 LIB_SRC  := $(wildcard src/lib/*.c)
 EMIT_SRC := $(filter-out src/emit/main.c,$(wildcard src/emit/*.c))
@@ -80,15 +80,20 @@ $(B)/tests/%.t: tests/unit/%.c tests/unit/tap.h $(B)/libemit.a $(B)/libflowtop.a
 	$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(EMIT_CFLAGS) $(VIEW_CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(B)/libemit.a $(if $(VIEW_OBJ),$(B)/libview.a) $(B)/libflowtop.a $(EMIT_LIBS) $(VIEW_LIBS)
 
-# The man pages' field lists come from the field table itself.
-MANS := man/flowtop-emit.1 $(wildcard man/flowtop-view.1 man/flowtop.1)
-man: $(B)/man/flowtop-emit.1
+# Man pages get the version; flowtop-emit's also gets its field list from
+# the field table itself.
+MANS := $(wildcard man/*.1)
+MAN_OUT := $(MANS:man/%=$(B)/man/%)
+man: $(MAN_OUT)
 $(B)/man/flowtop-emit.1: man/flowtop-emit.1 flowtop-emit
 	@mkdir -p $(@D)
 	./flowtop-emit --list-fields=man > $@.fields
 	sed -e '/^\.\\" @FIELDS@/r $@.fields' -e '/^\.\\" @FIELDS@/d' \
 	    -e 's/@VERSION@/$(VERSION)/' man/flowtop-emit.1 > $@
 	rm -f $@.fields
+$(B)/man/%.1: man/%.1
+	@mkdir -p $(@D)
+	sed 's/@VERSION@/$(VERSION)/' $< > $@
 
 deps:
 	scripts/install-deps
@@ -125,9 +130,7 @@ run: deps
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
-	install -m 644 $(B)/man/flowtop-emit.1 $(DESTDIR)$(MANDIR)/man1/
-	for m in $(filter-out man/flowtop-emit.1,$(MANS)); do \
-		install -m 644 $$m $(DESTDIR)$(MANDIR)/man1/; done
+	install -m 644 $(MAN_OUT) $(DESTDIR)$(MANDIR)/man1/
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,flowtop-emit flowtop-view flowtop)
