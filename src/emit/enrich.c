@@ -130,12 +130,17 @@ void enrich_flow(struct enrich *e, struct flow *f)
 		geoip_lookup(e->geo, f->family, &f->orig.src, &f->src_geo);
 		geoip_lookup(e->geo, f->family, &f->orig.dst, &f->dst_geo);
 	}
-	if (e->res) {
-		if (!f->src_domain)
-			f->src_domain = resolver_lookup(e->res, f->family, &f->orig.src);
-		if (!f->dst_domain)
-			f->dst_domain = resolver_lookup(e->res, f->family, &f->orig.dst);
-	}
+	enrich_names(e, f);
+}
+
+void enrich_names(struct enrich *e, struct flow *f)
+{
+	if (!e || !e->res || !(f->has & FLOW_HAS_TUPLE))
+		return;
+	if (!f->src_domain)
+		f->src_domain = resolver_lookup(e->res, f->family, &f->orig.src);
+	if (!f->dst_domain)
+		f->dst_domain = resolver_lookup(e->res, f->family, &f->orig.dst);
 }
 
 int enrich_fd(const struct enrich *e)

@@ -44,6 +44,10 @@ void enrich_scan_begin(struct enrich *e);
  * Never blocks. */
 void enrich_flow(struct enrich *e, struct flow *f);
 
+/* Only the reverse DNS part of enrich_flow(): cheap enough to run over the
+ * whole table when names have arrived. */
+void enrich_names(struct enrich *e, struct flow *f);
+
 /* A descriptor that becomes readable when queued look-ups have finished,
  * or -1 when nothing is asynchronous. */
 int enrich_fd(const struct enrich *e);

@@ -560,15 +560,17 @@ static int late_names(struct tracked *e, void *data)
 	    (TRACKED_SRC_NAME | TRACKED_DST_NAME))
 		return 0;
 	tracker_to_flow(e, &f);
-	f.action = FLOW_UPDATE;
-	f.ts_ns = flow_now_ns();
-	enrich_flow(em->enr, &f);
+	enrich_names(em->enr, &f);
 	if ((f.src_domain && !(e->flags & TRACKED_SRC_NAME)) ||
 	    (f.dst_domain && !(e->flags & TRACKED_DST_NAME))) {
 		if (f.src_domain)
 			e->flags |= TRACKED_SRC_NAME;
 		if (f.dst_domain)
 			e->flags |= TRACKED_DST_NAME;
+		/* a full record: the rest of the enrichment from the caches */
+		f.action = FLOW_UPDATE;
+		f.ts_ns = flow_now_ns();
+		enrich_flow(em->enr, &f);
 		return put_record(em, &f);
 	}
 	return 0;
