@@ -362,7 +362,7 @@ static int once_prefetch(struct flow *f, void *data)
 	struct emitter *em = data;
 
 	if (filter_match(&em->o->filter, f))
-		enrich_flow(em->enr, f);
+		enrich_names(em->enr, f);
 	return 0;
 }
 
