@@ -225,12 +225,16 @@ static int write_json(struct writer *w, const struct flow *f)
 	return emit_line(w, buf, len);
 }
 
-/* RFC 4180: quote a cell holding a comma, quote, CR or LF; double quotes. */
+/* RFC 4180: quote a cell holding a comma or a quote; double quotes.  Control
+ * characters (newlines too) become U+FFFD first, so that a record stays one
+ * line and nothing raw reaches a terminal. */
 static void csv_cell(struct writer *w, const char *s, size_t len)
 {
-	s = safe_utf8(w, s, &len);
-	if (!memchr(s, ',', len) && !memchr(s, '"', len) && !memchr(s, '\n', len) &&
-	    !memchr(s, '\r', len)) {
+	if (!utf8_clean_already(s, len)) {
+		len = utf8_clean(s, len, w->fix, sizeof(w->fix));
+		s = w->fix;
+	}
+	if (!memchr(s, ',', len) && !memchr(s, '"', len)) {
 		fwrite(s, 1, len, w->out);
 		return;
 	}

@@ -124,6 +124,21 @@ static void quoted(struct jsonw *w, const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
+		if (c == 0xc2 && i + 1 < len && (unsigned char)s[i + 1] < 0xa0) {
+			/* C1 controls (U+0080..U+009F) are valid JSON as they
+			 * are, but some terminals act on them: escape */
+			memcpy(o, s + i - run, run);
+			o += run;
+			run = 0;
+			c = (unsigned char)s[++i];
+			*o++ = '\\';
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) {
 			run++;
 			continue;

@@ -54,7 +54,15 @@ bool utf8_valid(const char *s, size_t len)
 	return true;
 }
 
-size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen)
+/* A control character at p (a valid sequence of length n): C0, DEL, C1. */
+static bool is_control(const unsigned char *p, size_t n)
+{
+	if (n == 1)
+		return p[0] < 0x20 || p[0] == 0x7f;
+	return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+}
+
+static size_t convert(const char *s, size_t len, char *out, size_t outlen, bool controls)
 {
 	static const char repl[] = "\xef\xbf\xbd";
 	const unsigned char *p = (const unsigned char *)s;
@@ -62,8 +70,9 @@ size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen)
 
 	while (i < len) {
 		size_t n = utf8_seq_len(p + i, len - i);
-		const char *src = n ? s + i : repl;
-		size_t cnt = n ? n : 3;
+		bool bad = !n || (controls && is_control(p + i, n));
+		const char *src = bad ? repl : s + i;
+		size_t cnt = bad ? 3 : n;
 
 		if (o + cnt >= outlen)
 			break;
@@ -73,4 +82,29 @@ size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen)
+{
+	return convert(s, len, out, outlen, false);
+}
+
+size_t utf8_clean(const char *s, size_t len, char *out, size_t outlen)
+{
+	return convert(s, len, out, outlen, true);
+}
+
+bool utf8_clean_already(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+
+		if (!n || is_control(p + i, n))
+			return false;
+		i += n;
+	}
+	return true;
 }

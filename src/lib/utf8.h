@@ -19,4 +19,12 @@ size_t utf8_seq_len(const unsigned char *s, size_t len);
  * always NUL-terminating (outlen must be > 0). */
 size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen);
 
+/* Like utf8_repair(), and also replaces every control character (C0, DEL
+ * and C1) with U+FFFD: for output that must stay one line and can reach a
+ * terminal as it is (CSV). */
+size_t utf8_clean(const char *s, size_t len, char *out, size_t outlen);
+
+/* Whether s[0..len) is valid UTF-8 without control characters. */
+bool utf8_clean_already(const char *s, size_t len);
+
 #endif

@@ -80,12 +80,12 @@ static void test_json_hostile(void)
 	struct flow f = sample();
 	char *s;
 
-	f.process_name = "a\"b\\c\nd\x01\x7f\xff\xfe";
+	f.process_name = "a\"b\\c\nd\x01\x7f\xff\xfe\xc2\x9b";
 	f.has |= FLOW_HAS_PID;
 	f.pid = 7;
 	s = render(WRITER_JSON, &f, NULL, 0);
-	ok(strstr(s, "\"process\":{\"pid\":7,\"name\":\"a\\\"b\\\\c\\nd\\u0001\\u007f\xef\xbf\xbd\xef\xbf\xbd\"}") != NULL,
-	   "json: quotes, backslash, newline, controls escaped; invalid UTF-8 replaced");
+	ok(strstr(s, "\"process\":{\"pid\":7,\"name\":\"a\\\"b\\\\c\\nd\\u0001\\u007f\xef\xbf\xbd\xef\xbf\xbd\\u009b\"}") != NULL,
+	   "json: quotes, backslash, newline, C0, DEL and C1 escaped; invalid UTF-8 replaced");
 	ok(strchr(s, '\n') == s + strlen(s) - 1, "json: one line per record");
 	free(s);
 }
@@ -114,11 +114,11 @@ static void test_csv(void)
 	char *s;
 
 	ok(n == 4, "csv: --fields list parsed");
-	f.process_name = "x,\"y\"\nz";
+	f.process_name = "x,\"y\"\nz\x1b[2J\xc2\x9b";
 	s = render(WRITER_CSV, &f, fields, n);
 	is_str(s, "source.ip,process.name,conntrack.status,source.port\n"
-		  "192.0.2.10,\"x,\"\"y\"\"\nz\",SEEN_REPLY|ASSURED|CONFIRMED,41536\n",
-	       "csv: header first, RFC 4180 quoting, arrays joined with |");
+		  "192.0.2.10,\"x,\"\"y\"\"\xef\xbf\xbdz\xef\xbf\xbd[2J\xef\xbf\xbd\",SEEN_REPLY|ASSURED|CONFIRMED,41536\n",
+	       "csv: header first, RFC 4180 quoting, arrays joined with |, controls replaced, one line");
 	free(s);
 	n = field_parse_list("source.ip,nope", fields, 4, &bad);
 	ok(n == -1 && bad == 10, "csv: unknown field name refused with its offset");
