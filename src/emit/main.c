@@ -7,6 +7,7 @@
  * drives the event socket, the dump socket and the enrichers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -718,6 +719,16 @@ int main(int argc, char **argv)
 	sigset_t block;
 	int rc, status = 0, acct_on;
 
+	/* a closed 0, 1 or 2 would be taken by our sockets, and records
+	 * written into netlink: refuse a closed stdout, fill the others */
+	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
+		if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
+			fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));
+		return 1;
+	}
+	for (int fd = 0; fd <= 2; fd += 2)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
+			return 1;
 	parse_args(argc, argv, &o);
 	em.o = &o;
 	acct_init(&acct);

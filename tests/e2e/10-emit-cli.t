@@ -2,7 +2,7 @@
 # flowtop-emit as a Unix tool: help, version, usage errors, privilege, pipes.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 16
+plan 18
 
 out=$("$EMIT" --help); rc=$?
 ok $rc "--help exits 0"
@@ -30,6 +30,14 @@ nsx "$EMIT" --once -n 2>"$TMP/err" | head -1 >/dev/null
 st=${PIPESTATUS[0]}
 if [ "$st" -eq 0 ] && ! grep -Eqi 'pipe|cannot write' "$TMP/err"; then ok 0 "--once | head -1: status 0, quiet"
 else ok 1 "--once | head -1: status 0, quiet"; diag "status $st"; cat "$TMP/err" >&2; fi
+# a full disk and a closed stdout are errors, said as such
+nsx "$EMIT" --once -n > /dev/full 2>"$TMP/err"; rc=$?
+[ $rc -eq 1 ] && grep -q 'cannot write to standard output: No space left' "$TMP/err"
+ok $? "stdout on a full disk: clear error, exit 1"
+nsx "$EMIT" --once -n >&- 2>"$TMP/err"; rc=$?
+[ $rc -eq 1 ] && grep -q 'cannot write to standard output: Bad file descriptor' "$TMP/err"
+ok $? "closed stdout: clear error, exit 1 (nothing written into a socket)"
+
 # follow mode on a quiet table: the reader's exit alone must end it
 start=$(date +%s)
 nsx timeout 10 "$EMIT" -n --interval 0 2>/dev/null | head -1 >/dev/null
