@@ -120,6 +120,29 @@ static void signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/* The interactive loop blocks its signals outside ppoll(), so none can slip
+ * in between the flag check and the wait.  ppoll() delivers a pending one
+ * only when it sleeps, so with the stream always readable they are taken
+ * by hand after each wait. */
+static void signals_block(sigset_t *set, sigset_t *old)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGWINCH);
+	sigprocmask(SIG_BLOCK, set, old);
+}
+
+static void signals_take(const sigset_t *set)
+{
+	static const struct timespec zero = { 0, 0 };
+	int sig;
+
+	while ((sig = sigtimedwait(set, NULL, &zero)) > 0)
+		on_signal(sig);
+}
+
 static const char *intern(void *ctx, const char *s, size_t len)
 {
 	struct app *a = ctx;
@@ -322,6 +345,8 @@ static int run_screen(struct app *a)
 	uint64_t min_gap = 1000000000u / a->fps, last_draw = 0, tick, last_tick;
 	uint64_t last_opened = 0, last_closed = 0;
 	bool dirty = true;
+	sigset_t sigs, unblocked;
+	struct timespec ts;
 
 	if (a->wait_stream && !wait_stream(a))
 		return 3;
@@ -330,6 +355,7 @@ static int run_screen(struct app *a)
 	ui_init(u, a->scr, &a->t, reader_stats(a->rd), &a->sort0, &a->fmt0);
 	last_tick = mono_ns();
 	tick = last_tick + 1000000000u;
+	signals_block(&sigs, &unblocked);
 
 	while (!u->quit && !sig_quit) {
 		struct pollfd p[2] = {
@@ -351,9 +377,16 @@ static int run_screen(struct app *a)
 		if (next)
 			timeout = next <= now ? 0 : (int)((next - now) / 1000000u) + 1;
 
-		r = poll(p, a->eof ? 1 : 2, timeout);
+		if (timeout >= 0) {
+			ts.tv_sec = timeout / 1000;
+			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
+		}
+		r = ppoll(p, a->eof ? 1 : 2, timeout >= 0 ? &ts : NULL, &unblocked);
 		if (r < 0 && errno != EINTR)
 			fatal("cannot poll: %s", strerror(errno));
+		signals_take(&sigs);
+		if (sig_quit)
+			break;
 		if (sig_winch) {
 			sig_winch = 0;
 			screen_resize(a->scr);
