@@ -399,8 +399,9 @@ static int dump_blocking(struct emitter *em, ctsource_cb cb)
 		while ((rc = ctsource_dump_read(em->src, true, cb, em)) > 0)
 			if (stop_signal)
 				return 0;
-		if (rc < 0 && errno != EINTR)
-			return -1;
+		/* a stop signal interrupts the wait: a quiet end, not an error */
+		if (rc < 0)
+			return errno == EINTR && stop_signal ? 0 : -1;
 	}
 	return 0;
 }
