@@ -18,6 +18,8 @@
 
 #define PATH_MAX_LEN 128
 #define DEPTH_MAX 16
+#define FNV_BASIS 2166136261u
+#define FNV_PRIME 16777619u
 #define CSV_COLS_MAX 256
 #define PATH_CACHE 251
 
@@ -47,6 +49,8 @@ struct reader {
 	size_t pathlen;
 	bool path_bad;		/* too long: no field has such a path */
 	size_t stack[DEPTH_MAX];
+	uint32_t hstack[DEPTH_MAX];	/* path_hash at each stack entry */
+	uint32_t path_hash;		/* FNV-1a of path[0..pathlen), kept as keys come */
 	int depth;
 	int ignore;		/* depth of a subtree being skipped */
 	int list_field;		/* field of the array being read, or -1 */
@@ -65,14 +69,12 @@ struct reader {
 static int cur_field(struct reader *r)
 {
 	struct path_slot *c;
-	uint32_t h = 2166136261u;
 
 	if (r->path_bad || r->pathlen == 0)
 		return -1;
-	/* every record repeats the same few dozen paths: remember them */
-	for (size_t i = 0; i < r->pathlen; i++)
-		h = (h ^ (unsigned char)r->path[i]) * 16777619u;
-	c = &r->pcache[h % PATH_CACHE];
+	/* every record repeats the same few dozen paths: remember them, by a
+	 * hash built key by key rather than over the whole path each time */
+	c = &r->pcache[r->path_hash % PATH_CACHE];
 	if (c->len != r->pathlen || memcmp(c->path, r->path, r->pathlen)) {
 		c->len = r->pathlen;
 		memcpy(c->path, r->path, r->pathlen);
@@ -165,6 +167,7 @@ static int j_start_map(void *ctx)
 	}
 	if (r->depth >= DEPTH_MAX || cur_field(r) >= 0)
 		return 0;	/* too deep, or an object where a value belongs */
+	r->hstack[r->depth] = r->path_hash;
 	r->stack[r->depth++] = r->pathlen;
 	return 1;
 }
@@ -173,6 +176,7 @@ static int j_map_key(void *ctx, const unsigned char *k, size_t len)
 {
 	struct reader *r = ctx;
 	size_t base;
+	uint32_t h;
 
 	if (r->ignore)
 		return 1;
@@ -184,8 +188,14 @@ static int j_map_key(void *ctx, const unsigned char *k, size_t len)
 		r->path_bad = true;
 		return 1;
 	}
-	if (base)
+	h = r->hstack[r->depth - 1];
+	if (base) {
 		r->path[r->pathlen++] = '.';
+		h = (h ^ '.') * FNV_PRIME;
+	}
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ k[i]) * FNV_PRIME;
+	r->path_hash = h;
 	memcpy(r->path + r->pathlen, k, len);
 	r->pathlen += len;
 	return 1;
@@ -200,6 +210,7 @@ static int j_end_map(void *ctx)
 		return 1;
 	}
 	r->pathlen = r->stack[--r->depth];
+	r->path_hash = r->hstack[r->depth];
 	return 1;
 }
 
@@ -291,6 +302,7 @@ static int json_line(struct reader *r, const char *line, size_t len)
 		return -1;
 	begin_record(r);
 	r->pathlen = 0;
+	r->path_hash = FNV_BASIS;
 	r->path_bad = false;
 	r->depth = 0;
 	r->ignore = 0;
