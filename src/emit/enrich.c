@@ -49,8 +49,8 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 	if (o->process) {
 		e->sm = sockmap_new();
 		if (!e->sm)
-			fprintf(stderr, "flowtop-emit: %s: \"NETLINK_SOCK_DIAG\", "
-				"no process fields\n", strerror(errno));
+			fprintf(stderr, "flowtop-emit: cannot open a 'NETLINK_SOCK_DIAG' "
+				"socket: %s; no process fields\n", strerror(errno));
 		else if (!(e->pm = procmap_new(NULL))) {
 			sockmap_free(e->sm);
 			e->sm = NULL;
