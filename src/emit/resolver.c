@@ -220,7 +220,8 @@ static void *worker(void *arg)
 		pthread_cond_broadcast(&c->idle);
 		/* under the lock: efd lives as long as any worker holds a ref */
 		if (ans && wake && write(c->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			perror("flowtop-emit: eventfd");
+			fprintf(stderr, "flowtop-emit: cannot wake the main thread: %s\n",
+				strerror(errno));
 	}
 	c->alive--;
 	pthread_cond_broadcast(&c->idle);
