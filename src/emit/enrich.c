@@ -118,6 +118,20 @@ static void add_process(struct enrich *e, struct flow *f)
 	}
 }
 
+/* A flow that already names its owner (remembered from an earlier record,
+ * its socket maybe gone): the names from the caches, where they still are. */
+static void add_owner_names(struct enrich *e, struct flow *f)
+{
+	const struct procmap_proc *pp;
+
+	if (f->has & FLOW_HAS_PID && !f->process_name && (pp = procmap_proc(e->pm, f->pid))) {
+		f->process_name = pp->name;
+		f->process_exe = pp->exe;
+	}
+	if (f->has & FLOW_HAS_UID && !f->user_name)
+		f->user_name = procmap_user(e->pm, f->uid);
+}
+
 void enrich_flow(struct enrich *e, struct flow *f)
 {
 	if (!e || flow_action_is_marker(f->action) || !(f->has & FLOW_HAS_TUPLE))
@@ -126,6 +140,8 @@ void enrich_flow(struct enrich *e, struct flow *f)
 		f->protocol = service_lookup(e->svc, f->l4proto, f->orig.sport, f->orig.dport);
 	if (e->sm && !(f->has & FLOW_HAS_PID))
 		add_process(e, f);
+	else if (e->pm)
+		add_owner_names(e, f);
 	if (e->geo) {
 		geoip_lookup(e->geo, f->family, &f->orig.src, &f->src_geo);
 		geoip_lookup(e->geo, f->family, &f->orig.dst, &f->dst_geo);

@@ -452,9 +452,13 @@ static int forget(const struct tracked *e, void *data)
 static int on_event(struct flow *f, void *data)
 {
 	struct emitter *em = data;
-	bool tracked = (f->has & FLOW_HAS_ID) && tracker_find(em->trk, f->id);
+	struct tracked *e = f->has & FLOW_HAS_ID ? tracker_find(em->trk, f->id) : NULL;
+	bool tracked = e != NULL;
 	bool match = filter_match(&em->o->filter, f);
 
+	/* the socket may be gone by now: keep the owner we found before */
+	if (e)
+		tracker_owner(e, f);
 	if (f->action == FLOW_DESTROY) {
 		/* a destroy has no state: trust what we wrote before */
 		if (!tracked && !match)

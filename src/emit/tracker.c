@@ -134,6 +134,12 @@ static void record(struct tracked *e, const struct flow *f)
 	}
 	if (f->process_name)
 		e->flags |= TRACKED_PROCESS;
+	if (f->has & FLOW_HAS_PID)
+		e->pid = f->pid;
+	if (f->has & FLOW_HAS_UID) {
+		e->uid = f->uid;
+		e->flags |= TRACKED_UID;
+	}
 	if (f->src_domain)
 		e->flags |= TRACKED_SRC_NAME;
 	if (f->dst_domain)
@@ -217,6 +223,19 @@ void tracker_to_flow(const struct tracked *e, struct flow *f)
 	f->orig = e->orig;
 	f->zone = e->zone;
 	f->has = FLOW_HAS_ID | FLOW_HAS_TUPLE | (e->has_ports ? FLOW_HAS_PORTS : 0);
+	tracker_owner(e, f);
+}
+
+void tracker_owner(const struct tracked *e, struct flow *f)
+{
+	if (e->pid && !(f->has & FLOW_HAS_PID)) {
+		f->pid = e->pid;
+		f->has |= FLOW_HAS_PID;
+	}
+	if (e->flags & TRACKED_UID && !(f->has & FLOW_HAS_UID)) {
+		f->uid = e->uid;
+		f->has |= FLOW_HAS_UID;
+	}
 }
 
 int tracker_sweep(struct tracker *t, uint32_t gen,

@@ -19,6 +19,7 @@ enum {
 	TRACKED_PROCESS	= 1 << 0,	/* process fields were written */
 	TRACKED_SRC_NAME = 1 << 1,
 	TRACKED_DST_NAME = 1 << 2,
+	TRACKED_UID = 1 << 3,		/* uid is known (pid: TRACKED_PROCESS) */
 };
 
 struct tracked {
@@ -29,6 +30,7 @@ struct tracked {
 	uint16_t zone;
 	struct flow_tuple orig;
 	const char *state;		/* static name from flow_state_name() */
+	uint32_t pid, uid;		/* the local socket's owner, if found */
 	uint32_t status;
 	uint64_t orig_bytes, orig_packets, reply_bytes, reply_packets;
 };
@@ -57,9 +59,13 @@ bool tracker_settled(struct tracked *e, const struct flow *f, unsigned int want,
 /* Forget a flow; returns whether it was tracked. */
 bool tracker_remove(struct tracker *t, uint32_t id);
 
-/* Fill a minimal flow (id, tuple) from an entry, for destroy and update
- * records that the emitter makes itself. */
+/* Fill a minimal flow (id, tuple, and the owner's pid and uid when known)
+ * from an entry, for destroy and update records that the emitter makes
+ * itself, and for kernel destroy events that come after the socket went. */
 void tracker_to_flow(const struct tracked *e, struct flow *f);
+
+/* Give f the owner (pid, uid) remembered for it, where f has none. */
+void tracker_owner(const struct tracked *e, struct flow *f);
 
 /* Call fn for each entry last seen before generation gen, then forget them. */
 int tracker_sweep(struct tracker *t, uint32_t gen,

@@ -4,7 +4,7 @@
 # refresh, and a stream that, replayed, equals the kernel's table.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 10
+plan 11
 
 # short TIME_WAIT/CLOSE so the kernel destroys a closed connection quickly;
 # these are the test namespace's own settings
@@ -21,19 +21,23 @@ wait_for 5 grep -q snapshot-end "$OUT"; ok $? "follow mode starts with a framed 
 	jq -s -e 'map(.event.action) | index("snapshot") < index("snapshot-end")' "$OUT" >/dev/null
 ok $? "snapshot-begin, snapshot records, snapshot-end in that order"
 
-# a real, short TCP connection on the namespace's loopback
+# a real, short TCP connection on the namespace's loopback; it lives long
+# enough for a refresh dump to find its process
 nsx python3 - <<'PY'
-import socket
+import socket, time
 srv = socket.socket(); srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("10.99.0.1", 7070)); srv.listen()
 c = socket.create_connection(("10.99.0.1", 7070)); a, _ = srv.accept()
-c.send(b"hello"); a.recv(5); c.close(); a.close(); srv.close()
+c.send(b"hello"); a.recv(5); time.sleep(1.5); c.close(); a.close(); srv.close()
 PY
 conn='select(.destination.port == 7070)'
 wait_for 5 sh -c "jq -c '$conn | select(.event.action==\"new\")' $OUT | grep -q ."
 ok $? "a new record for the connection"
 wait_for 20 sh -c "jq -c '$conn | select(.event.action==\"destroy\")' $OUT | grep -q ."
 ok $? "a destroy record once the kernel lets it go"
+pids=$(jq -r "$conn | select(.process.pid or .event.action == \"destroy\") | .process.pid // \"none\"" "$OUT" | sort -u)
+[ "$(echo "$pids" | wc -l)" -eq 1 ] && [ "$pids" != none ]
+ok $? "the destroy names the process found while it lived, though the socket is gone ($pids)"
 ids=$(jq -r "$conn | .conntrack.id" "$OUT" | sort -u | wc -l)
 is "$ids" 1 "new, updates and destroy carry the same conntrack.id"
 jq -r "$conn | .conntrack.state // empty" "$OUT" | grep -q ESTABLISHED; ok $? "an update shows ESTABLISHED"
