@@ -157,6 +157,38 @@ int ctsource_dump_start(struct ctsource *s, int family, const struct ctsource_du
 	return mnl_socket_sendto(s->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
+static int probe_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh, (void)data;
+	return MNL_CB_OK;
+}
+
+int ctsource_probe(struct ctsource *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfh;
+	ssize_t n;
+
+	/* the table's counters: one small answer, refused like any ctnetlink
+	 * request when the caller lacks CAP_NET_ADMIN */
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++s->dump_seq;
+	nfh = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfh));
+	nfh->nfgen_family = AF_UNSPEC;
+	nfh->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(s->dump, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		n = mnl_socket_recvfrom(s->dump, buf, sizeof(buf));
+		if (n < 0)
+			return -1;
+		n = mnl_cb_run(buf, (size_t)n, s->dump_seq, s->dump_portid, probe_cb, NULL);
+	} while (n > 0);
+	return n < 0 ? -1 : 0;
+}
+
 static void copy_addr(const struct nf_conntrack *ct, int family, int a4, int a6,
 		      union flow_addr *out)
 {

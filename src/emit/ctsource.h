@@ -27,6 +27,10 @@ struct ctsource_dump_filter {
 struct ctsource *ctsource_new(void);
 void ctsource_free(struct ctsource *s);
 
+/* Ask the kernel something small, so that a missing privilege or missing
+ * ctnetlink shows before anything else is set up.  0, or -1 with errno. */
+int ctsource_probe(struct ctsource *s);
+
 /* Subscribe a second socket to NEW, UPDATE and DESTROY events with a receive
  * buffer of 'rcvbuf' bytes (forced past rmem_max when we may); the size the
  * kernel granted is stored in *granted.  0 or -1 with errno. */

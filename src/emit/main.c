@@ -761,6 +761,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": cannot open a netfilter netlink socket: %s\n", strerror(errno));
 		return 1;
 	}
+	if (ctsource_probe(em.src) < 0) {
+		fprintf(stderr, PROG ": cannot read the connection tracking table: %s%s\n",
+			strerror(errno), ctsource_is_eperm(errno) ?
+			" (needs CAP_NET_ADMIN; run as root)" : "");
+		ctsource_free(em.src);
+		return 1;
+	}
 	if (o.accounting && acct_enable(&acct) < 0) {
 		fprintf(stderr, PROG ": cannot turn on conntrack accounting: %s%s\n", strerror(errno),
 			errno == EACCES || errno == EPERM || errno == EROFS ?
