@@ -21,8 +21,8 @@ done
 nsx setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$EMIT" --once >"$TMP/out" 2>"$TMP/err"; rc=$?
 if [ $rc -eq 1 ] && grep -q 'CAP_NET_ADMIN' "$TMP/err" && [ ! -s "$TMP/out" ] &&
-   [ "$(grep -c 'flowtop-emit: cannot read' "$TMP/err")" -eq 1 ]; then ok 0 "no privilege: clear error, exit 1"
-else ok 1 "no privilege: clear error, exit 1"; cat "$TMP/err" >&2; fi
+   [ "$(wc -l < "$TMP/err")" -eq 1 ]; then ok 0 "no privilege: one clear line, exit 1"
+else ok 1 "no privilege: one clear line, exit 1"; cat "$TMP/err" >&2; fi
 
 # a closed pipe ends quietly with status 0
 nsx "$TOP/build/tools/flowgen" inject 3000 >/dev/null 2>&1
