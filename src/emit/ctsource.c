@@ -9,6 +9,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,6 +31,22 @@
 #define EV_ROUNDS 16
 /* The kernel fills dump skbs up to 32 KiB when the reader offers that. */
 #define DUMP_BUF (64 * 1024)
+/* buffers between the receiving thread and the formatting one (--once) */
+#define RING 8
+
+/* --once: one thread receives the dump while the caller's thread parses and
+ * writes what came before.  On two cores the dump then costs about the
+ * larger of the kernel's work and ours instead of their sum. */
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	char *buf[RING];
+	ssize_t len[RING];
+	int err[RING];
+	unsigned int head, tail;	/* buffers received, buffers taken */
+	bool done, stop;
+};
 
 struct ctsource {
 	struct mnl_socket *dump;
@@ -36,6 +54,7 @@ struct ctsource {
 	unsigned int dump_portid;
 	unsigned int dump_seq;
 	char *dumpbuf;
+	char *ringbuf;			/* RING * DUMP_BUF, for --once */
 	char *evbuf;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -70,6 +89,7 @@ void ctsource_free(struct ctsource *s)
 	if (s->ev)
 		mnl_socket_close(s->ev);
 	free(s->dumpbuf);
+	free(s->ringbuf);
 	free(s->evbuf);
 	free(s->msgs);
 	free(s->iov);
@@ -365,6 +385,115 @@ int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data)
 			return total;
 	}
 	return total;
+}
+
+/* Whether a dump buffer ends the dump (the last part, or an error). */
+static bool dump_ends(const char *buf, ssize_t n)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int len = (int)n;
+
+	if (n <= 0)
+		return true;
+	for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
+static void *ring_reader(void *arg)
+{
+	struct ring *r = arg;
+	sigset_t all;
+	bool end = false;
+
+	/* signals are for the main thread, which decides when to stop */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	pthread_mutex_lock(&r->mu);
+	while (!end) {
+		unsigned int slot;
+		ssize_t n;
+
+		while (r->head - r->tail == RING && !r->stop)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stop)
+			break;
+		slot = r->head % RING;
+		pthread_mutex_unlock(&r->mu);
+		n = recv(r->fd, r->buf[slot], DUMP_BUF, 0);
+		end = dump_ends(r->buf[slot], n);
+		pthread_mutex_lock(&r->mu);
+		r->len[slot] = n;
+		r->err[slot] = n < 0 ? errno : 0;
+		r->head++;
+		pthread_cond_broadcast(&r->cv);
+	}
+	r->done = true;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int ctsource_dump_sync(struct ctsource *s, int family, const struct ctsource_dump_filter *df,
+		       ctsource_cb cb, void *data, volatile sig_atomic_t *stop)
+{
+	struct parse_ctx pc = { cb, data, flow_now_ns(), FLOW_SNAPSHOT, 0 };
+	struct ring r = { .fd = mnl_socket_get_fd(s->dump) };
+	pthread_t t;
+	int rc = 0, err = 0;
+
+	if (!s->ringbuf && !(s->ringbuf = malloc((size_t)RING * DUMP_BUF)))
+		return -1;
+	for (int i = 0; i < RING; i++)
+		r.buf[i] = s->ringbuf + (size_t)i * DUMP_BUF;
+	if (ctsource_dump_start(s, family, df) < 0)
+		return -1;
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	if ((err = pthread_create(&t, NULL, ring_reader, &r))) {
+		pthread_cond_destroy(&r.cv);
+		pthread_mutex_destroy(&r.mu);
+		errno = err;
+		return -1;
+	}
+	pthread_mutex_lock(&r.mu);
+	for (;;) {
+		unsigned int slot;
+
+		while (r.tail == r.head && !r.done)
+			pthread_cond_wait(&r.cv, &r.mu);
+		if (r.tail == r.head || (stop && *stop))
+			break;
+		slot = r.tail % RING;
+		pthread_mutex_unlock(&r.mu);
+		if (r.len[slot] < 0) {
+			err = r.err[slot];
+			rc = MNL_CB_ERROR;
+		} else {
+			pc.now = flow_now_ns();
+			rc = mnl_cb_run(r.buf[slot], (size_t)r.len[slot], s->dump_seq,
+					s->dump_portid, parse_msg, &pc);
+			err = rc == MNL_CB_ERROR ? (pc.err ? pc.err : errno) : 0;
+		}
+		pthread_mutex_lock(&r.mu);
+		r.tail++;
+		pthread_cond_broadcast(&r.cv);
+		if (rc <= MNL_CB_STOP)
+			break;
+	}
+	/* the reader stops at the end of the dump, or now if we gave up */
+	r.stop = true;
+	pthread_cond_broadcast(&r.cv);
+	pthread_mutex_unlock(&r.mu);
+	pthread_join(t, NULL);
+	pthread_cond_destroy(&r.cv);
+	pthread_mutex_destroy(&r.mu);
+	if (rc == MNL_CB_ERROR) {
+		errno = err;
+		return -1;
+	}
+	return 0;
 }
 
 bool ctsource_is_eperm(int err)

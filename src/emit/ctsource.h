@@ -8,6 +8,7 @@
 #ifndef FLOWTOP_CTSOURCE_H
 #define FLOWTOP_CTSOURCE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -52,6 +53,12 @@ int ctsource_dump_start(struct ctsource *s, int family, const struct ctsource_du
  * to cb.  Returns 1 while the dump goes on, 0 when it is done, -1 on error
  * (errno; EAGAIN means nothing to read yet). */
 int ctsource_dump_read(struct ctsource *s, bool wait, ctsource_cb cb, void *data);
+
+/* A whole dump of one family, for --once: a second thread receives while
+ * this one hands each flow to cb.  Stops early when *stop becomes non-zero.
+ * 0, or -1 with errno. */
+int ctsource_dump_sync(struct ctsource *s, int family, const struct ctsource_dump_filter *df,
+		       ctsource_cb cb, void *data, volatile sig_atomic_t *stop);
 
 /* Read queued events without blocking, a bounded number per call so the
  * caller's loop keeps turning during a flood.  Returns the number of events,

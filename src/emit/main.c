@@ -391,18 +391,9 @@ static int dump_blocking(struct emitter *em, ctsource_cb cb)
 	struct ctsource_dump_filter df;
 
 	plan_dumps(em, &df);
-	for (int i = 0; i < em->nfam; i++) {
-		int rc;
-
-		if (ctsource_dump_start(em->src, em->families[i], &df) < 0)
+	for (int i = 0; i < em->nfam && !stop_signal; i++)
+		if (ctsource_dump_sync(em->src, em->families[i], &df, cb, em, &stop_signal) < 0)
 			return -1;
-		while ((rc = ctsource_dump_read(em->src, true, cb, em)) > 0)
-			if (stop_signal)
-				return 0;
-		/* a stop signal interrupts the wait: a quiet end, not an error */
-		if (rc < 0)
-			return errno == EINTR && stop_signal ? 0 : -1;
-	}
 	return 0;
 }
 
@@ -452,7 +443,7 @@ static int forget(const struct tracked *e, void *data)
 static int on_event(struct flow *f, void *data)
 {
 	struct emitter *em = data;
-	struct tracked *e = f->has & FLOW_HAS_ID ? tracker_find(em->trk, f->id) : NULL;
+	struct tracked *e = f->has & FLOW_HAS_ID ? tracker_find(em->trk, f) : NULL;
 	bool tracked = e != NULL;
 	bool match = filter_match(&em->o->filter, f);
 
@@ -464,7 +455,7 @@ static int on_event(struct flow *f, void *data)
 		if (!tracked && !match)
 			return 0;
 		if (tracked)
-			tracker_remove(em->trk, f->id);
+			tracker_remove(em->trk, f);
 		enrich_flow(em->enr, f);
 		return put_record(em, f);
 	}
@@ -472,7 +463,7 @@ static int on_event(struct flow *f, void *data)
 		if (!tracked)
 			return 0;
 		/* it left the filter (a state change): readers should drop it */
-		tracker_remove(em->trk, f->id);
+		tracker_remove(em->trk, f);
 		f->action = FLOW_DESTROY;
 		enrich_flow(em->enr, f);
 		return put_record(em, f);
@@ -493,7 +484,7 @@ static int on_dump(struct flow *f, void *data)
 		return 0;
 	if (em->dump_kind == DUMP_INTERVAL && f->has & FLOW_HAS_ID) {
 		/* most flows are as they were: skip their enrichment */
-		struct tracked *e = tracker_find(em->trk, f->id);
+		struct tracked *e = tracker_find(em->trk, f);
 
 		if (e && tracker_settled(e, f, em->want_flags, em->gen))
 			return 0;

@@ -55,18 +55,36 @@ size_t tracker_count(const struct tracker *t)
 	return t->n;
 }
 
-static size_t find_slot(const struct tracker *t, uint32_t id)
+/* conntrack ids are 32-bit hashes and two live flows can share one: the
+ * original tuple, which a flow keeps all its life, tells them apart */
+static bool same_flow(const struct tracked *e, const struct flow *f)
 {
-	size_t s = slot_of(t, id);
+	return e->id == f->id && e->family == f->family && e->l4proto == f->l4proto &&
+	       !memcmp(&e->orig, &f->orig, sizeof(e->orig)) && e->icmp_id == f->icmp_id;
+}
 
-	while (t->idx[s] && t->v[t->idx[s] - 1].id != id)
+static size_t find_slot(const struct tracker *t, const struct flow *f)
+{
+	size_t s = slot_of(t, f->id);
+
+	while (t->idx[s] && !same_flow(&t->v[t->idx[s] - 1], f))
 		s = (s + 1) & t->mask;
 	return s;
 }
 
-struct tracked *tracker_find(struct tracker *t, uint32_t id)
+/* The slot that points at vector position pos (which must be tracked). */
+static size_t slot_of_pos(const struct tracker *t, size_t pos)
 {
-	size_t s = find_slot(t, id);
+	size_t s = slot_of(t, t->v[pos].id);
+
+	while (t->idx[s] != pos + 1)
+		s = (s + 1) & t->mask;
+	return s;
+}
+
+struct tracked *tracker_find(struct tracker *t, const struct flow *f)
+{
+	size_t s = find_slot(t, f);
 
 	return t->idx[s] ? &t->v[t->idx[s] - 1] : NULL;
 }
@@ -81,8 +99,13 @@ static int grow_index(struct tracker *t)
 	free(t->idx);
 	t->idx = idx;
 	t->mask = size - 1;
-	for (size_t i = 0; i < t->n; i++)
-		t->idx[find_slot(t, t->v[i].id)] = (uint32_t)i + 1;
+	for (size_t i = 0; i < t->n; i++) {
+		size_t s = slot_of(t, t->v[i].id);
+
+		while (t->idx[s])
+			s = (s + 1) & t->mask;
+		t->idx[s] = (uint32_t)i + 1;
+	}
 	return 0;
 }
 
@@ -153,7 +176,7 @@ int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen)
 
 	if ((t->n + 1) * 4 > (t->mask + 1) * 3 && grow_index(t))
 		return -1;
-	s = find_slot(t, f->id);
+	s = find_slot(t, f);
 	if (t->idx[s]) {
 		bool changed;
 
@@ -181,18 +204,20 @@ int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen)
 	e->has_ports = !!(f->has & FLOW_HAS_PORTS);
 	e->zone = f->zone;
 	e->orig = f->orig;
+	e->icmp_type = f->icmp_type;
+	e->icmp_code = f->icmp_code;
+	e->icmp_id = f->icmp_id;
+	e->has_icmp = !!(f->has & FLOW_HAS_ICMP);
 	record(e, f);
 	t->idx[s] = (uint32_t)++t->n;
 	return 1;
 }
 
-bool tracker_remove(struct tracker *t, uint32_t id)
+/* Forget the entry at vector position pos. */
+static void remove_pos(struct tracker *t, size_t pos)
 {
-	size_t s = find_slot(t, id), pos, last, next;
+	size_t s = slot_of_pos(t, pos), next, last;
 
-	if (!t->idx[s])
-		return false;
-	pos = t->idx[s] - 1;
 	/* backward-shift deletion keeps every probe run unbroken */
 	t->idx[s] = 0;
 	for (next = (s + 1) & t->mask; t->idx[next]; next = (next + 1) & t->mask) {
@@ -208,9 +233,18 @@ bool tracker_remove(struct tracker *t, uint32_t id)
 	last = t->n - 1;
 	if (pos != last) {
 		t->v[pos] = t->v[last];
-		t->idx[find_slot(t, t->v[pos].id)] = (uint32_t)pos + 1;
+		t->idx[slot_of_pos(t, last)] = (uint32_t)pos + 1;
 	}
 	t->n--;
+}
+
+bool tracker_remove(struct tracker *t, const struct flow *f)
+{
+	size_t s = find_slot(t, f);
+
+	if (!t->idx[s])
+		return false;
+	remove_pos(t, t->idx[s] - 1);
 	return true;
 }
 
@@ -222,7 +256,11 @@ void tracker_to_flow(const struct tracked *e, struct flow *f)
 	f->l4proto = e->l4proto;
 	f->orig = e->orig;
 	f->zone = e->zone;
-	f->has = FLOW_HAS_ID | FLOW_HAS_TUPLE | (e->has_ports ? FLOW_HAS_PORTS : 0);
+	f->icmp_type = e->icmp_type;
+	f->icmp_code = e->icmp_code;
+	f->icmp_id = e->icmp_id;
+	f->has = FLOW_HAS_ID | FLOW_HAS_TUPLE | (e->has_ports ? FLOW_HAS_PORTS : 0) |
+		 (e->has_icmp ? FLOW_HAS_ICMP : 0);
 	tracker_owner(e, f);
 }
 
@@ -251,7 +289,7 @@ int tracker_sweep(struct tracker *t, uint32_t gen,
 		if (fn(&t->v[i], data) < 0)
 			return -1;
 		/* the last entry moves into slot i: look at i again */
-		tracker_remove(t, t->v[i].id);
+		remove_pos(t, i);
 	}
 	return 0;
 }

@@ -3,7 +3,7 @@
  * periodic dump can tell what changed and what vanished without an event.
  *
  * struct tracker owns its entries (a dense vector plus an open-addressing
- * index keyed by conntrack id).  Entry pointers are valid until the next
+ * index keyed by conntrack id and told apart by the original tuple).  Entry pointers are valid until the next
  * tracker_put() or tracker_remove().
  */
 #ifndef FLOWTOP_TRACKER_H
@@ -26,7 +26,9 @@ struct tracked {
 	uint32_t id;
 	uint32_t gen;			/* last dump generation that saw it */
 	uint8_t family, l4proto, flags;
-	uint8_t has_ports;
+	uint8_t has_ports, has_icmp;
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;
 	uint16_t zone;
 	struct flow_tuple orig;
 	const char *state;		/* static name from flow_state_name() */
@@ -43,8 +45,9 @@ void tracker_free(struct tracker *t);
 /* Number of flows tracked. */
 size_t tracker_count(const struct tracker *t);
 
-/* Look up a flow by conntrack id; NULL when not tracked. */
-struct tracked *tracker_find(struct tracker *t, uint32_t id);
+/* Look up a flow by conntrack id and original tuple (ids are hashes and
+ * can collide); NULL when not tracked. */
+struct tracked *tracker_find(struct tracker *t, const struct flow *f);
 
 /* Record f (which must have an id) as written, seen in generation gen.
  * Returns true when it is new or differs from what was recorded in state,
@@ -57,7 +60,7 @@ int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen);
 bool tracker_settled(struct tracked *e, const struct flow *f, unsigned int want, uint32_t gen);
 
 /* Forget a flow; returns whether it was tracked. */
-bool tracker_remove(struct tracker *t, uint32_t id);
+bool tracker_remove(struct tracker *t, const struct flow *f);
 
 /* Fill a minimal flow (id, tuple, and the owner's pid and uid when known)
  * from an entry, for destroy and update records that the emitter makes

@@ -67,14 +67,23 @@ static uint32_t key_hash(const struct flow *f, bool by_id)
 	return mix(h);
 }
 
+static bool same_tuple(const struct flow *g, const struct flow *f);
+
 static bool key_equal(const struct flowtab_entry *e, const struct flow *f, bool by_id)
 {
 	const struct flow *g = &e->f;
 
 	if (!!(e->flags & FT_BY_ID) != by_id)
 		return false;
+	/* conntrack ids are 32-bit hashes: among 100k live flows two may
+	 * share one, so the original tuple (which never changes) decides */
 	if (by_id)
-		return g->id == f->id;
+		return g->id == f->id && (!(f->has & FLOW_HAS_TUPLE) || same_tuple(g, f));
+	return same_tuple(g, f);
+}
+
+static bool same_tuple(const struct flow *g, const struct flow *f)
+{
 	return g->family == f->family && g->l4proto == f->l4proto && g->zone == f->zone &&
 	       !memcmp(&g->orig.src, &f->orig.src, sizeof(f->orig.src)) &&
 	       !memcmp(&g->orig.dst, &f->orig.dst, sizeof(f->orig.dst)) &&

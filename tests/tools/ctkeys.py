@@ -64,7 +64,11 @@ def from_stream(lines):
             continue
         if action == "overrun":
             continue
-        fid = r["conntrack"]["id"]
+        # ids are 32-bit hashes and may collide: the tuple tells flows apart
+        src, dst = r.get("source", {}), r.get("destination", {})
+        fid = (r["conntrack"]["id"], r.get("network", {}).get("transport"),
+               src.get("ip"), src.get("port"), dst.get("ip"), dst.get("port"),
+               r["conntrack"].get("icmp", {}).get("id"))
         if action == "destroy":
             table.pop(fid, None)
             marked.discard(fid)

@@ -87,6 +87,7 @@ int main(void)
 
 	/* destroy: closed and dimmed until the linger ends */
 	f = mk(FLOW_DESTROY, 1, "10.0.0.1", "10.0.0.2", 1000, 443, NULL);
+	f.l4proto = IPPROTO_TCP;	/* a destroy has no state, the tuple is the same */
 	flowtab_apply(&t, &f, 5000000000ull);
 	ok(t.live == 2 && t.e[i].flags & FT_CLOSED, "destroyed flow stays, closed");
 	ok(flowtab_expire(&t, 6000000000ull) == 7000000000ull, "expiry due at linger end");
@@ -126,6 +127,20 @@ int main(void)
 	ok(t.live == 0 && t.ndead == 4, "empty dump while held: entries dead, not freed");
 	flowtab_hold(&t, false);
 	ok(t.ndead == 0, "released");
+	flowtab_release(&t);
+
+	/* two flows that share a conntrack id (a 32-bit hash) stay two rows */
+	flowtab_init(&t, 0, 0);
+	f = mk(FLOW_NEW, 77, "10.0.0.1", "10.0.0.2", 1000, 443, "ESTABLISHED");
+	u = mk(FLOW_NEW, 77, "10.0.0.3", "10.0.0.4", 2000, 22, "ESTABLISHED");
+	flowtab_apply(&t, &f, 0);
+	flowtab_apply(&t, &u, 0);
+	ok(t.live == 2, "same id, other tuple: two flows");
+	u.action = FLOW_DESTROY;
+	flowtab_apply(&t, &u, 0);
+	i = find(&t, 77);
+	ok(t.live == 1 && i >= 0 && t.e[i].f.orig.sport == 1000 && !(t.e[i].flags & FT_CLOSED),
+	   "a destroy closes only its own");
 	flowtab_release(&t);
 
 	/* sort order on a fresh table */
