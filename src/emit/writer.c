@@ -225,6 +225,9 @@ static int write_json(struct writer *w, const struct flow *f)
 	return emit_line(w, buf, len);
 }
 
+/* CSV goes out a character at a time: the _unlocked stdio calls (the
+ * stream has one writer) keep that cheap. */
+
 /* RFC 4180: quote a cell holding a comma or a quote; double quotes.  Control
  * characters (newlines too) become U+FFFD first, so that a record stays one
  * line and nothing raw reaches a terminal. */
@@ -235,16 +238,16 @@ static void csv_cell(struct writer *w, const char *s, size_t len)
 		s = w->fix;
 	}
 	if (!memchr(s, ',', len) && !memchr(s, '"', len)) {
-		fwrite(s, 1, len, w->out);
+		fwrite_unlocked(s, 1, len, w->out);
 		return;
 	}
-	putc('"', w->out);
+	putc_unlocked('"', w->out);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '"')
-			putc('"', w->out);
-		putc(s[i], w->out);
+			putc_unlocked('"', w->out);
+		putc_unlocked(s[i], w->out);
 	}
-	putc('"', w->out);
+	putc_unlocked('"', w->out);
 }
 
 static int write_csv(struct writer *w, const struct flow *f)
@@ -255,17 +258,17 @@ static int write_csv(struct writer *w, const struct flow *f)
 	if (!w->header_done) {
 		for (int k = 0; k < w->nfields; k++) {
 			if (k)
-				putc(',', w->out);
-			fputs(field_table[w->fields[k]].name, w->out);
+				putc_unlocked(',', w->out);
+			fputs_unlocked(field_table[w->fields[k]].name, w->out);
 		}
-		putc('\n', w->out);
+		putc_unlocked('\n', w->out);
 		w->header_done = true;
 	}
 	for (int k = 0; k < w->nfields; k++) {
 		const struct field *fd = &field_table[w->fields[k]];
 
 		if (k)
-			putc(',', w->out);
+			putc_unlocked(',', w->out);
 		if ((marker && !(fd->flags & FIELD_F_MARKER)) || !fd->get(f, &v))
 			continue;
 		switch (v.type) {
@@ -275,7 +278,7 @@ static int write_csv(struct writer *w, const struct flow *f)
 		case FIELD_UINT: {
 			char num[24];
 
-			fwrite(num, 1, flow_u64_str(v.u, num), w->out);
+			fwrite_unlocked(num, 1, flow_u64_str(v.u, num), w->out);
 			break;
 		}
 		case FIELD_LIST: {
