@@ -253,7 +253,8 @@ static void merge(struct flowtab_entry *e, const struct flow *s)
 		d->reply_packets = s->reply_packets;
 	}
 	d->has |= s->has;
-	if (s->state) {
+	/* states are interned: the same pointer is the same state and rank */
+	if (s->state && s->state != d->state) {
 		d->state = s->state;
 		e->rank = flowtab_rank(s->state);
 	}

@@ -51,6 +51,7 @@ struct reader {
 	size_t stack[DEPTH_MAX];
 	uint32_t hstack[DEPTH_MAX];	/* path_hash at each stack entry */
 	uint32_t path_hash;		/* FNV-1a of path[0..pathlen), kept as keys come */
+	int action_field;		/* field_table index of event.action */
 	int depth;
 	int ignore;		/* depth of a subtree being skipped */
 	int list_field;		/* field of the array being read, or -1 */
@@ -87,7 +88,7 @@ static int set_value(struct reader *r, int fi, const struct field_value *v)
 {
 	if (field_table[fi].set(&r->flow, v, r->intern, r->ictx))
 		return 0;
-	if (!strcmp(field_table[fi].name, "event.action"))
+	if (fi == r->action_field)
 		r->got_action = true;
 	return 1;
 }
@@ -556,6 +557,7 @@ struct reader *reader_new(reader_record_fn cb, void *ctx, field_intern_fn intern
 	r->intern = intern;
 	r->ictx = ictx;
 	r->list_field = -1;
+	r->action_field = field_lookup("event.action", strlen("event.action"));
 	return r;
 }
 
