@@ -2,8 +2,9 @@
  * ctsource.h - the kernel side: ctnetlink dumps and events as struct flow.
  *
  * struct ctsource owns two netlink sockets (one for dumps, one subscribed to
- * the event groups) and its receive buffers.  Flows handed to the callback
- * live only for the duration of the call.
+ * the event groups) and its receive buffers; ctsource_dump_sync() also runs
+ * a receiving thread of its own, which has ended when it returns.  Flows
+ * handed to the callback live only for the duration of the call.
  */
 #ifndef FLOWTOP_CTSOURCE_H
 #define FLOWTOP_CTSOURCE_H

@@ -1,8 +1,9 @@
 /*
- * writer.h - turns flows into NDJSON (yajl) or CSV lines on a stdio stream.
+ * writer.h - turns flows into NDJSON (through jsonw) or CSV lines on a stdio
+ * stream.
  *
- * The caller owns the FILE and the flows; struct writer owns only its yajl
- * generator and scratch buffers.  Output errors are reported through
+ * The caller owns the FILE and the flows; struct writer owns only its JSON
+ * buffer, the field paths it made once and scratch space.  Output errors are reported through
  * ferror() on the caller's stream, as with any stdio writer.
  */
 #ifndef FLOWTOP_WRITER_H
