@@ -337,13 +337,13 @@ static int parse_msg(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-int ctsource_dump_read(struct ctsource *s, bool wait, ctsource_cb cb, void *data)
+int ctsource_dump_read(struct ctsource *s, ctsource_cb cb, void *data)
 {
 	struct parse_ctx pc = { cb, data, flow_now_ns(), FLOW_SNAPSHOT, 0 };
 	ssize_t n;
 	int rc;
 
-	n = recv(mnl_socket_get_fd(s->dump), s->dumpbuf, DUMP_BUF, wait ? 0 : MSG_DONTWAIT);
+	n = recv(mnl_socket_get_fd(s->dump), s->dumpbuf, DUMP_BUF, MSG_DONTWAIT);
 	if (n < 0)
 		return -1;
 	rc = mnl_cb_run(s->dumpbuf, (size_t)n, s->dump_seq, s->dump_portid, parse_msg, &pc);

@@ -50,10 +50,10 @@ int ctsource_event_fd(const struct ctsource *s);
 /* Ask the kernel for a dump of one family (AF_INET or AF_INET6). */
 int ctsource_dump_start(struct ctsource *s, int family, const struct ctsource_dump_filter *df);
 
-/* Read what the dump socket holds (blocking when 'wait'), handing each flow
- * to cb.  Returns 1 while the dump goes on, 0 when it is done, -1 on error
+/* Read what the dump socket holds without blocking (follow mode), handing
+ * each flow to cb.  Returns 1 while the dump goes on, 0 when it is done, -1 on error
  * (errno; EAGAIN means nothing to read yet). */
-int ctsource_dump_read(struct ctsource *s, bool wait, ctsource_cb cb, void *data);
+int ctsource_dump_read(struct ctsource *s, ctsource_cb cb, void *data);
 
 /* A whole dump of one family, for --once: a second thread receives while
  * this one hands each flow to cb.  Stops early when *stop becomes non-zero.

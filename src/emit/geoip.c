@@ -433,11 +433,12 @@ static void db_broken(struct geoip_db *d, int st)
 	d->broken = true;
 }
 
-static const char *entry_str(struct geoip *g, struct geoip_db *d, MMDB_entry_s *e,
-			     int *err, const char *const *path)
+/* One value of a record; false when it is absent (not an error) or the
+ * database turned out broken, which is said once. */
+static bool entry_get(struct geoip_db *d, MMDB_entry_s *e, int *err,
+		      const char *const *path, MMDB_entry_data_s *v)
 {
-	MMDB_entry_data_s v;
-	int st = MMDB_aget_value(e, &v, path);
+	int st = MMDB_aget_value(e, v, path);
 
 	if (st != MMDB_SUCCESS) {
 		if (st != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR &&
@@ -446,9 +447,17 @@ static const char *entry_str(struct geoip *g, struct geoip_db *d, MMDB_entry_s *
 			if (!d->broken)
 				db_broken(d, st);
 		}
-		return NULL;
+		return false;
 	}
-	if (!v.has_data || v.type != MMDB_DATA_TYPE_UTF8_STRING)
+	return v->has_data;
+}
+
+static const char *entry_str(struct geoip *g, struct geoip_db *d, MMDB_entry_s *e,
+			     int *err, const char *const *path)
+{
+	MMDB_entry_data_s v;
+
+	if (!entry_get(d, e, err, path, &v) || v.type != MMDB_DATA_TYPE_UTF8_STRING)
 		return NULL;
 	return pool_intern(g, v.utf8_string, v.data_size);
 }
@@ -457,18 +466,8 @@ static uint32_t entry_uint(struct geoip_db *d, MMDB_entry_s *e, int *err,
 			   const char *const *path)
 {
 	MMDB_entry_data_s v;
-	int st = MMDB_aget_value(e, &v, path);
 
-	if (st != MMDB_SUCCESS) {
-		if (st != MMDB_LOOKUP_PATH_DOES_NOT_MATCH_DATA_ERROR &&
-		    st != MMDB_INVALID_LOOKUP_PATH_ERROR) {
-			*err = 1;
-			if (!d->broken)
-				db_broken(d, st);
-		}
-		return 0;
-	}
-	if (!v.has_data)
+	if (!entry_get(d, e, err, path, &v))
 		return 0;
 	switch (v.type) {
 	case MMDB_DATA_TYPE_UINT16: return v.uint16;

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -671,7 +670,7 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 		if (em->dumping) {
 			/* a few dump buffers per round, then back to the events */
 			for (int i = 0; i < 8 && em->dumping; i++) {
-				rc = ctsource_dump_read(em->src, false, on_dump, em);
+				rc = ctsource_dump_read(em->src, on_dump, em);
 				if (rc < 0) {
 					if (errno == EAGAIN || errno == EWOULDBLOCK)
 						break;

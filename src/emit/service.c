@@ -14,12 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef IPPROTO_DCCP
-#define IPPROTO_DCCP 33
-#endif
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
 
 enum { S_TCP = 1, S_UDP = 2, S_BOTH = 3 };
 

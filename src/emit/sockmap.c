@@ -21,12 +21,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#ifndef IPPROTO_DCCP
-#define IPPROTO_DCCP 33
-#endif
-#ifndef IPPROTO_UDPLITE
-#define IPPROTO_UDPLITE 136
-#endif
 
 /* The kernel's TCP state numbers, which inet_diag uses for every transport. */
 enum {

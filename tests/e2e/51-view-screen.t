@@ -7,32 +7,7 @@
 command -v tmux >/dev/null || skip_all "tmux not installed"
 plan 27
 
-SOCK="flowtop-t$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-at_exit "tmux -L $SOCK kill-server"
-screen() { tm capture-pane -p -t v; }
-# wait_screen PATTERN: until the pane shows it (3 s)
-wait_screen() {
-	local i
-	for i in $(seq 60); do
-		screen | grep -q -e "$1" && return 0
-		sleep 0.05
-	done
-	diag "pane never showed: $1"
-	screen >&2
-	return 1
-}
-# wait_gone PATTERN
-wait_gone() {
-	local i
-	for i in $(seq 60); do
-		screen | grep -q -e "$1" || return 0
-		sleep 0.05
-	done
-	diag "pane kept showing: $1"
-	screen >&2
-	return 1
-}
+tmux_setup
 # start CMD: run CMD in a fresh 120x30 pane through a shell that records the
 # terminal settings after it ends
 start() {

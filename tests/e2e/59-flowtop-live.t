@@ -13,20 +13,8 @@ plan 11
 # no tracking rule of our own: --track must provide it
 nsx nft delete table inet flowtop_test
 
-SOCK="flowtop-t$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-at_exit "tmux -L $SOCK kill-server"
-screen() { tm capture-pane -p -t v; }
-wait_screen() {
-	local i
-	for i in $(seq 100); do
-		screen | grep -q -e "$1" && return 0
-		sleep 0.05
-	done
-	diag "pane never showed: $1"
-	screen >&2
-	return 1
-}
+tmux_setup
+WAIT_TICKS=100
 
 tm new-session -d -s v -x 160 -y 30 "export LANG=C.UTF-8 TERM=screen; ip netns exec $NS $FT --track -n --no-geoip --interval 1 2>$TMP/err; echo rc=\$? > $TMP/rc; sleep 30"
 tm set-option -t v remain-on-exit on >/dev/null

@@ -120,3 +120,29 @@ json_lines_valid() {
 	bad=$(while IFS= read -r l; do printf '%s\n' "$l" | jq -e 'type == "object"' >/dev/null 2>&1 || echo x; done < "$1" | wc -l)
 	[ "$bad" -eq 0 ]
 }
+
+# A private tmux server for the tests that drive a real terminal: tm runs
+# tmux on it, screen prints pane "v", and wait_screen / wait_gone poll the
+# pane for a pattern (WAIT_TICKS times 0.05 s, 3 s unless set).
+tmux_setup() {
+	SOCK="flowtop-t$$"
+	at_exit "tmux -L $SOCK kill-server"
+}
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+screen() { tm capture-pane -p -t v; }
+_wait_pane() {  # _wait_pane shown|gone PATTERN
+	local i
+	for i in $(seq "${WAIT_TICKS:-60}"); do
+		if screen | grep -q -e "$2"; then
+			[ "$1" = shown ] && return 0
+		else
+			[ "$1" = gone ] && return 0
+		fi
+		sleep 0.05
+	done
+	diag "pane never $1: $2"
+	screen >&2
+	return 1
+}
+wait_screen() { _wait_pane shown "$1"; }
+wait_gone() { _wait_pane gone "$1"; }
