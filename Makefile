@@ -80,7 +80,7 @@ PROG_NAMES := flowtop-emit $(if $(wildcard src/view/main.c),flowtop-view) $(if $
 PROGS := $(addprefix $(OUTP),$(PROG_NAMES))
 EMIT_BIN := $(or $(OUTP),./)flowtop-emit
 
-.PHONY: all check unit e2e bench fuzz install uninstall clean run deps man deb
+.PHONY: all check unit e2e bench fuzz install uninstall clean run deps man deb deb-check
 all: $(PROGS) man
 
 $(B)/src/lib/%.o: src/lib/%.c $(FLAGS_STAMP)
@@ -191,8 +191,8 @@ uninstall:
 	$(Q)rmdir $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
 # A Debian package from a copy of the tree (so that the build's own clean
-# leaves this tree's programs alone), built with dpkg-buildpackage; the .deb
-# lands in $(B)/deb/.  Build dependencies: scripts/install-deps --deb.
+# leaves this tree's programs alone), built with dpkg-buildpackage without
+# this make's variables (B, V, PREFIX...); the .deb lands in $(B)/deb/.  Build dependencies: scripts/install-deps --deb.
 DEB_WORK := $(B)/deb/work
 deb:
 	$(Q)scripts/install-deps --deb
@@ -200,10 +200,14 @@ deb:
 	$(call msg,COPY,$(DEB_WORK)/flowtop-$(VERSION))tar -c --exclude=./build --exclude='./$(B)' --exclude=./.git --exclude=./data \
 		--exclude=./flowtop-emit --exclude=./flowtop-view --exclude=./flowtop . | tar -x -C $(DEB_WORK)/flowtop-$(VERSION)
 	$(call msg,DPKG,$(B)/deb)cd $(DEB_WORK)/flowtop-$(VERSION) && \
-		dpkg-buildpackage -b -us -uc $(if $(filter 1,$(V)),,>../build.log 2>&1) || \
-		{ tail -30 ../build.log 2>/dev/null; exit 1; }
-	$(Q)mv $(DEB_WORK)/*.deb $(B)/deb/ && rm -rf $(DEB_WORK)
+		env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -30 ../build.log; exit 1; }; $(if $(filter 1,$(V)),cat ../build.log,:)
+	$(Q)mv $(DEB_WORK)/*.deb $(DEB_WORK)/build.log $(B)/deb/ 2>/dev/null; rm -rf $(DEB_WORK)
 	@ls $(B)/deb/*.deb
+
+# builds the package in a directory of its own and checks what it installs
+deb-check:
+	$(Q)prove --exec '' $(PROVE_FLAGS) tests/deb/*.t
 
 clean:
 	$(call msg,CLEAN,$(B))rm -rf $(B) $(addprefix $(OUTP),flowtop-emit flowtop-view flowtop)
