@@ -149,14 +149,37 @@ void enrich_flow(struct enrich *e, struct flow *f)
 	enrich_names(e, f);
 }
 
+/* The fields tracker_find() tells flows apart by. */
+static void waiter_of(const struct flow *f, struct resolver_waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->id = f->id;
+	w->has = f->has & (FLOW_HAS_TUPLE | FLOW_HAS_PORTS | FLOW_HAS_ICMP | FLOW_HAS_ID |
+			   FLOW_HAS_ZONE);
+	w->family = f->family;
+	w->l4proto = f->l4proto;
+	w->icmp_type = f->icmp_type;
+	w->icmp_code = f->icmp_code;
+	w->icmp_id = f->icmp_id;
+	w->zone = f->zone;
+	w->orig = f->orig;
+}
+
 void enrich_names(struct enrich *e, struct flow *f)
 {
-	if (!e || !e->res || !(f->has & FLOW_HAS_TUPLE))
+	struct resolver_waiter w, *wp = NULL;
+
+	if (!e || !e->res || !(f->has & FLOW_HAS_TUPLE) || (f->src_domain && f->dst_domain))
 		return;
+	/* a destroy has no later record to carry the name */
+	if (e->o.late_names && f->has & FLOW_HAS_ID && f->action != FLOW_DESTROY) {
+		waiter_of(f, &w);
+		wp = &w;
+	}
 	if (!f->src_domain)
-		f->src_domain = resolver_lookup(e->res, f->family, &f->orig.src);
+		f->src_domain = resolver_lookup(e->res, f->family, &f->orig.src, wp);
 	if (!f->dst_domain)
-		f->dst_domain = resolver_lookup(e->res, f->family, &f->orig.dst);
+		f->dst_domain = resolver_lookup(e->res, f->family, &f->orig.dst, wp);
 }
 
 int enrich_fd(const struct enrich *e)
@@ -164,9 +187,56 @@ int enrich_fd(const struct enrich *e)
 	return e && e->res ? resolver_fd(e->res) : -1;
 }
 
+int enrich_timeout_ms(const struct enrich *e)
+{
+	return e && e->res ? resolver_timeout_ms(e->res) : -1;
+}
+
+bool enrich_busy(const struct enrich *e)
+{
+	return e && e->res && resolver_busy(e->res);
+}
+
 int enrich_drain(struct enrich *e)
 {
 	return e && e->res ? resolver_drain(e->res) : 0;
+}
+
+struct late_ctx {
+	int (*fn)(const struct flow *key, void *data);
+	void *data;
+};
+
+static int late_one(const struct resolver_waiter *w, void *data)
+{
+	const struct late_ctx *c = data;
+	struct flow f;
+
+	memset(&f, 0, sizeof(f));
+	f.has = w->has;
+	f.id = w->id;
+	f.family = w->family;
+	f.l4proto = w->l4proto;
+	f.icmp_type = w->icmp_type;
+	f.icmp_code = w->icmp_code;
+	f.icmp_id = w->icmp_id;
+	f.zone = w->zone;
+	f.orig = w->orig;
+	f.action = FLOW_UPDATE;
+	return c->fn(&f, c->data);
+}
+
+int enrich_late_flows(struct enrich *e, int (*fn)(const struct flow *key, void *data),
+		      void *data, bool *walk_all)
+{
+	struct late_ctx c = { fn, data };
+
+	if (!e || !e->res) {
+		if (walk_all)
+			*walk_all = false;
+		return 0;
+	}
+	return resolver_take_waiters(e->res, late_one, &c, walk_all);
 }
 
 void enrich_wait(struct enrich *e, unsigned int timeout_ms)

@@ -2,7 +2,8 @@
  * enrich.h - everything the emitter adds to a kernel flow: process and user,
  * application protocol, GeoIP, reverse DNS.
  *
- * struct enrich owns its caches and worker threads.  Strings that
+ * struct enrich owns its caches, the resolver and the user-name thread of
+ * procmap, and the flows waiting for a name (follow mode).  Strings that
  * enrich_flow() stores in a flow point into those caches and stay valid until
  * the next call into this module from the main thread, which is long enough
  * to write the record.  Nothing here ever blocks the caller on the network.
@@ -24,6 +25,7 @@ struct enrich_opts {
 	const char *geoip_db[ENRICH_MAX_DB];	/* --geoip-db, repeatable */
 	int n_geoip_db;
 	unsigned int dns_timeout_ms;	/* --dns-timeout, for --once */
+	bool late_names;		/* follow mode: remember flows waiting for a name */
 	int verbose;
 };
 
@@ -44,19 +46,35 @@ void enrich_scan_begin(struct enrich *e);
  * Never blocks. */
 void enrich_flow(struct enrich *e, struct flow *f);
 
-/* Only the reverse DNS part of enrich_flow(): cheap enough to run over the
- * whole table when names have arrived. */
+/* Only the reverse DNS part of enrich_flow().  With late_names, a flow
+ * with an id that misses a name is remembered until the name arrives (see
+ * enrich_late_flows). */
 void enrich_names(struct enrich *e, struct flow *f);
 
-/* A descriptor that becomes readable when queued look-ups have finished,
- * or -1 when nothing is asynchronous. */
+/* A descriptor to poll for the resolver's answers, or -1 without DNS. */
 int enrich_fd(const struct enrich *e);
 
-/* Consume the readiness of enrich_fd(); returns how many names arrived
- * since the last call. */
+/* Milliseconds until enrich_drain() has work even if enrich_fd() stays
+ * quiet (a query's timeout), or -1: bounds the caller's poll timeout. */
+int enrich_timeout_ms(const struct enrich *e);
+
+/* Whether look-ups are still queued or in flight (--once waits on it). */
+bool enrich_busy(const struct enrich *e);
+
+/* Take in answers and send what is queued; call after every poll round,
+ * readable or not.  Returns how many names arrived. */
 int enrich_drain(struct enrich *e);
 
-/* --once: wait until every queued look-up is done or timeout_ms passed. */
+/* Follow mode: hand fn each flow (a key: id, family, protocol, original
+ * tuple) that waited for a name that has since arrived, once; stops at
+ * fn's first non-zero return, which it returns.  *walk_all is set when a
+ * name arrived for more flows than could be remembered: the caller should
+ * then look at all its flows once. */
+/* Wait until no look-up is pending or timeout_ms passed (no signal
+ * handling: callers with signals to watch poll enrich_fd themselves). */
 void enrich_wait(struct enrich *e, unsigned int timeout_ms);
+
+int enrich_late_flows(struct enrich *e, int (*fn)(const struct flow *key, void *data),
+		      void *data, bool *walk_all);
 
 #endif

@@ -1,83 +1,71 @@
 /*
- * resolver.c - reverse DNS with a pool of getnameinfo() threads.
+ * resolver.c - reverse DNS with c-ares in the caller's poll loop (bounds,
+ * lifetimes and the order of a look-up in resolver.h).
  *
- * Split in two so that no lock is held while the main thread reads a name:
- *  - struct rcore, shared with the workers under one mutex: the queue of
- *    addresses to look up and the list of answers.  Workers are detached and
- *    each holds a reference, so a worker stuck in a slow name server does
- *    not hold back resolver_free() (and so --once) - the last one out frees
- *    the core.
- *  - the caches (struct resolver), which only the main thread touches;
- *    names are freed only in resolver_drain/wait/free, never in a lookup,
- *    so the two look-ups of one flow (source, destination) cannot pull a
- *    name from under the record being written.
- *
- * Lifetimes: getnameinfo() does not say a record's TTL, so fixed ones are
- * used - long for names (PTR records change rarely, and a refresh keeps
- * giving out the old name until the new one is in), shorter for "no name",
- * and short for failures, which are often a server that was briefly away.
+ * Why things are the way they are:
+ *  - The hosts file is read here, not by c-ares (ares_gethostbyaddr would
+ *    read it too, but only as part of a query that may also wait on the
+ *    network): a name in it must never wait behind a dead server.
+ *  - ares_query rather than ares_gethostbyaddr, and our own walk of the
+ *    answer, because 1.18 gives no TTL otherwise.
+ *  - c-ares is given one try (each server once) and the retry is ours: its
+ *    own retries double the timeout every round, and a PTR look-up is worth
+ *    too little to hold a slot for that long.
+ *  - c-ares 1.18 has no ares_reinit: a changed resolv.conf gets a new
+ *    channel; destroying the old one hands its queries back (EDESTRUCTION),
+ *    and they go to the front of the queue for the new servers.
+ *  - A query holds one of the max_inflight slots only while it is young
+ *    (RESOLVER_SLOT_MS): a server answers by then or is slow or dead, and
+ *    a dead server must not hold the queue back.  An old query still waits
+ *    for its answer, outside the slots, up to RESOLVER_INFLIGHT_ALL.
+ *  - Names are replaced only by answers, which arrive only inside
+ *    resolver_drain() (ares_process_fd), so a name handed out by a look-up
+ *    stays put until then; an old hosts table is kept until the next drain
+ *    for the same reason.
  */
 #include "resolver.h"
 
+#include <ares.h>
+#include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <errno.h>
-#include <netdb.h>
-#include <pthread.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
+#include <strings.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <arpa/inet.h>
 
 #include "utf8.h"
 
 #define HASH_SIZE 262144u	/* buckets: about one per entry the bounds allow */
-#define FREE_WAIT_MS 200	/* how long resolver_free waits for workers */
+#define CHECK_NS 1000000000ull	/* least time between two looks at the files */
+#define DRAIN_BATCHES 8		/* epoll batches per drain: the stream comes first */
+#define HOSTS_PATH "/etc/hosts"
+#define RESOLV_PATH "/etc/resolv.conf"
 
 enum { ST_PENDING, ST_POSITIVE, ST_NEGATIVE };
 
-struct rreq {
-	uint8_t family;
-	union flow_addr a;
-};
-
-struct rans {
-	struct rans *next;
-	uint8_t family;
-	union flow_addr a;
-	int status;		/* 0, or the EAI_* of getnameinfo */
-	char *name;
-};
-
-struct rcore {
-	pthread_mutex_t mu;
-	pthread_cond_t work;	/* queue not empty, or stop */
-	pthread_cond_t idle;	/* a job finished, or a worker left */
-	struct rreq q[RESOLVER_QUEUE_MAX];
-	unsigned int qhead, qlen;
-	struct rans *done;	/* answers, newest first */
-	unsigned int busy;	/* workers inside getnameinfo */
-	unsigned int alive;	/* workers running */
-	unsigned int refs;	/* the main thread + alive workers */
-	unsigned long answered, failed;
-	bool stop;
-	int efd;
+struct rwait {
+	struct rwait *next;
+	struct resolver_waiter w;
 };
 
 struct rentry {
 	struct rentry *hnext;			/* hash chain */
 	struct rentry *prev, *next;		/* list of its state, MRU first */
 	uint8_t family, state;
-	bool refresh;				/* positive, re-lookup in flight */
-	bool temporary;				/* the last answer was a failure */
+	bool refresh;				/* positive, a new query pending */
+	bool overflow;				/* waiters were left out */
 	union flow_addr a;
-	uint64_t stamp;				/* monotonic ns of the last answer */
+	uint64_t expire;			/* monotonic ns */
 	char *name;
+	struct rwait *waiters;
+	unsigned int nwait;
 };
 
 struct rlist {
@@ -85,15 +73,69 @@ struct rlist {
 	unsigned int n;
 };
 
+/* A queued query; the entry is found again by address when it is sent, so
+ * one evicted meanwhile costs nothing. */
+struct rreq {
+	uint8_t family, attempt;
+	union flow_addr a;
+};
+
+/* What a query in flight carries. */
+struct rquery {
+	struct resolver *r;
+	struct rreq q;
+	unsigned int gen;			/* channel generation */
+	bool young;				/* on the list of young queries */
+	uint64_t sent;				/* monotonic ns */
+	struct rquery *yprev, *ynext;
+};
+
+struct hent {
+	struct hent *next;
+	uint8_t family;
+	union flow_addr a;
+	char name[];
+};
+
+struct hosts {
+	struct hosts *retired_next;
+	struct hent **b;
+	unsigned int mask, n;
+};
+
+struct fstamp {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	bool exists;
+};
+
 struct resolver {
-	struct rcore *core;
+	ares_channel ch;
+	unsigned int gen;
+	bool closing;
+	int epfd;
 	struct rentry **hash;
 	struct rlist pos, neg, pend;
-	uint64_t pos_ttl, neg_ttl, fail_ttl;	/* ns */
-	unsigned long queued, dropped;
+	struct rreq *ring;			/* RESOLVER_QUEUE_MAX */
+	unsigned int qhead, qlen;
+	unsigned int inflight, max_inflight;
+	struct rquery *young, *young_tail;	/* oldest first */
+	unsigned int nyoung;
+	struct rwait *ready, **ready_tail;
+	unsigned int nwait;
+	bool walk_needed;
+	struct hosts *hosts, *retired;
+	struct fstamp hosts_st, resolv_st;
+	uint64_t next_check;
+	uint64_t ttl_min, ttl_max, neg_ttl, fail_ttl;	/* ns */
+	unsigned int try_ms, tries;
+	int names;				/* names in this drain */
 	int verbose;
 	unsigned int nns;
 	struct rreq ns[RESOLVER_MAX_NS];
+	struct resolver_stats st;
 };
 
 static uint64_t mono_ns(void)
@@ -103,136 +145,6 @@ static uint64_t mono_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
-
-/* ---- the shared core and its workers ----------------------------------- */
-
-static void core_free(struct rcore *c)
-{
-	while (c->done) {
-		struct rans *x = c->done;
-
-		c->done = x->next;
-		free(x->name);
-		free(x);
-	}
-	if (c->efd >= 0)
-		close(c->efd);
-	pthread_cond_destroy(&c->work);
-	pthread_cond_destroy(&c->idle);
-	pthread_mutex_destroy(&c->mu);
-	free(c);
-}
-
-/* A name as it will be written: valid UTF-8, no trailing dot. */
-static char *clean_name(const char *host)
-{
-	size_t len = strlen(host), n;
-	char *out;
-
-	while (len > 0 && host[len - 1] == '.')
-		len--;
-	if (len == 0)
-		return NULL;
-	out = malloc(len * 3 + 1);	/* each bad byte may become U+FFFD */
-	if (!out)
-		return NULL;
-	n = utf8_repair(host, len, out, len * 3 + 1);
-	out[n] = '\0';
-	return out;
-}
-
-static void resolve_one(const struct rreq *q, struct rans *ans)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char host[NI_MAXHOST];
-
-	memset(&ss, 0, sizeof(ss));
-	if (q->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr = q->a.v4;
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = q->a.v6;
-		sl = sizeof(*sin6);
-	}
-	ans->status = getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL, 0,
-				  NI_NAMEREQD);
-	if (ans->status == 0) {
-		ans->name = clean_name(host);
-		if (!ans->name)
-			ans->status = EAI_NONAME;
-	}
-}
-
-static void *worker(void *arg)
-{
-	struct rcore *c = arg;
-	bool last;
-
-	/* Look-ups that fail at once (no route to the name server) make the
-	 * pool CPU-bound; the stream comes first, so the workers yield to the
-	 * main thread.  Linux takes a thread id here.  Failure is harmless. */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) < 0)
-		errno = 0;
-	pthread_mutex_lock(&c->mu);
-	for (;;) {
-		struct rreq q;
-		struct rans *ans;
-		uint64_t one = 1;
-		bool wake;
-
-		while (!c->stop && c->qlen == 0)
-			pthread_cond_wait(&c->work, &c->mu);
-		if (c->stop)
-			break;
-		q = c->q[c->qhead];
-		c->qhead = (c->qhead + 1) % RESOLVER_QUEUE_MAX;
-		c->qlen--;
-		c->busy++;
-		pthread_mutex_unlock(&c->mu);
-
-		ans = calloc(1, sizeof(*ans));
-		if (ans) {
-			ans->family = q.family;
-			ans->a = q.a;
-			resolve_one(&q, ans);
-		}
-
-		pthread_mutex_lock(&c->mu);
-		c->busy--;
-		/* one wake-up per batch: the first answer after a drain
-		 * signals, the rest ride along */
-		wake = c->done == NULL;
-		if (ans) {
-			ans->next = c->done;
-			c->done = ans;
-			if (ans->status == 0)
-				c->answered++;
-			else
-				c->failed++;
-		}
-		pthread_cond_broadcast(&c->idle);
-		/* under the lock: efd lives as long as any worker holds a ref */
-		if (ans && wake && write(c->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-			fprintf(stderr, "flowtop-emit: cannot wake the main thread: %s\n",
-				strerror(errno));
-	}
-	c->alive--;
-	pthread_cond_broadcast(&c->idle);
-	last = --c->refs == 0;
-	pthread_mutex_unlock(&c->mu);
-	if (last)
-		core_free(c);
-	return NULL;
-}
-
-/* ---- the main thread's caches ------------------------------------------- */
 
 static size_t addr_len(int family)
 {
@@ -247,15 +159,195 @@ static unsigned int addr_hash(int family, const union flow_addr *a)
 		h ^= a->b[i];
 		h *= 1099511628211ull;
 	}
-	return (unsigned int)(h ^ (h >> 32)) & (HASH_SIZE - 1);
+	return (unsigned int)(h ^ (h >> 32));
 }
 
-static struct rentry *cache_find(struct resolver *r, int family, const union flow_addr *a)
+static bool addr_eq(int fa, const union flow_addr *a, int fb, const union flow_addr *b)
 {
-	struct rentry *e = r->hash[addr_hash(family, a)];
+	return fa == fb && !memcmp(a->b, b->b, addr_len(fa));
+}
+
+/* A name as it will be written: valid UTF-8, no trailing dot; NULL when
+ * nothing is left. */
+static char *clean_name(const char *host, size_t len)
+{
+	size_t n;
+	char *out;
+
+	while (len > 0 && host[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return NULL;
+	out = malloc(len * 3 + 1);	/* each bad byte may become U+FFFD */
+	if (!out)
+		return NULL;
+	n = utf8_repair(host, len, out, len * 3 + 1);
+	out[n] = '\0';
+	return out;
+}
+
+/* ---- the hosts file ------------------------------------------------------ */
+
+static void hosts_free(struct hosts *h)
+{
+	if (!h)
+		return;
+	for (unsigned int i = 0; h->b && i <= h->mask; i++) {
+		while (h->b[i]) {
+			struct hent *x = h->b[i];
+
+			h->b[i] = x->next;
+			free(x);
+		}
+	}
+	free(h->b);
+	free(h);
+}
+
+static const char *hosts_find(const struct hosts *h, int family, const union flow_addr *a)
+{
+	if (!h || !h->n)
+		return NULL;
+	for (const struct hent *x = h->b[addr_hash(family, a) & h->mask]; x; x = x->next)
+		if (addr_eq(x->family, &x->a, family, a))
+			return x->name;
+	return NULL;
+}
+
+/* Text to an address, v4-mapped IPv6 as IPv4, "%scope" ignored; 0 or -1. */
+static int parse_addr(char *s, int *family, union flow_addr *a)
+{
+	char *pct = strchr(s, '%');
+
+	if (pct)
+		*pct = '\0';
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, a) == 1) {
+		*family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a) != 1)
+		return -1;
+	*family = AF_INET6;
+	if (IN6_IS_ADDR_V4MAPPED(&a->v6)) {
+		a->w[0] = a->w[3];
+		a->w[1] = a->w[2] = a->w[3] = 0;
+		*family = AF_INET;
+	}
+	return 0;
+}
+
+/* The first name of the first line of an address, as the C library gives
+ * it for a reverse look-up.  NULL (no table) when the file cannot be read. */
+static struct hosts *hosts_read(const char *path, int verbose)
+{
+	FILE *f = fopen(path, "re");
+	struct hosts *h;
+	char line[4096];
+	bool full = false;
+
+	if (!f)
+		return NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h || !(h->b = calloc(1024, sizeof(*h->b)))) {
+		free(h);
+		fclose(f);
+		return NULL;
+	}
+	h->mask = 1023;
+	while (fgets(line, sizeof(line), f)) {
+		char *save, *as, *ns, *hash = strchr(line, '#');
+		union flow_addr a;
+		struct hent *x;
+		size_t nlen;
+		char *name;
+		int family;
+		unsigned int b;
+
+		if (hash)
+			*hash = '\0';
+		as = strtok_r(line, " \t\r\n", &save);
+		ns = as ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+		if (!ns || parse_addr(as, &family, &a) < 0 || hosts_find(h, family, &a))
+			continue;
+		if (h->n >= RESOLVER_HOSTS_MAX) {
+			full = true;
+			break;
+		}
+		name = clean_name(ns, strlen(ns));
+		if (!name)
+			continue;
+		nlen = strlen(name);
+		x = malloc(sizeof(*x) + nlen + 1);
+		if (!x) {
+			free(name);
+			break;
+		}
+		x->family = (uint8_t)family;
+		x->a = a;
+		memcpy(x->name, name, nlen + 1);
+		free(name);
+		if (h->n + 1 > (h->mask + 1) * 2) {
+			/* grow: a hosts file of ad-blocking lists is big */
+			unsigned int nm = (h->mask + 1) * 4 - 1;
+			struct hent **nb = calloc((size_t)nm + 1, sizeof(*nb));
+
+			if (nb) {
+				for (unsigned int i = 0; i <= h->mask; i++) {
+					while (h->b[i]) {
+						struct hent *y = h->b[i];
+
+						h->b[i] = y->next;
+						y->next = nb[addr_hash(y->family, &y->a) & nm];
+						nb[addr_hash(y->family, &y->a) & nm] = y;
+					}
+				}
+				free(h->b);
+				h->b = nb;
+				h->mask = nm;
+			}
+		}
+		b = addr_hash(family, &a) & h->mask;
+		x->next = h->b[b];
+		h->b[b] = x;
+		h->n++;
+	}
+	fclose(f);
+	if (full && verbose)
+		fprintf(stderr, "flowtop-emit: more than %u addresses in '%s': the rest are left out\n",
+			RESOLVER_HOSTS_MAX, path);
+	return h;
+}
+
+/* Whether the file changed since st was taken; st is updated. */
+static bool file_changed(const char *path, struct fstamp *st)
+{
+	struct stat s;
+	struct fstamp now = { 0 };
+
+	if (stat(path, &s) == 0) {
+		now.exists = true;
+		now.dev = s.st_dev;
+		now.ino = s.st_ino;
+		now.size = s.st_size;
+		now.mtime = s.st_mtim;
+	}
+	if (now.exists == st->exists && now.dev == st->dev && now.ino == st->ino &&
+	    now.size == st->size && now.mtime.tv_sec == st->mtime.tv_sec &&
+	    now.mtime.tv_nsec == st->mtime.tv_nsec)
+		return false;
+	*st = now;
+	return true;
+}
+
+/* ---- the caches ----------------------------------------------------------- */
+
+static struct rentry *cache_find(const struct resolver *r, int family, const union flow_addr *a)
+{
+	struct rentry *e = r->hash[addr_hash(family, a) & (HASH_SIZE - 1)];
 
 	for (; e; e = e->hnext)
-		if (e->family == family && !memcmp(e->a.b, a->b, addr_len(family)))
+		if (addr_eq(e->family, &e->a, family, a))
 			return e;
 	return NULL;
 }
@@ -291,15 +383,6 @@ static void list_push(struct rlist *l, struct rentry *e)
 	l->n++;
 }
 
-/* Lifetimes are applied when read, so that a change applies to all. */
-static bool entry_expired(const struct resolver *r, const struct rentry *e, uint64_t now)
-{
-	uint64_t ttl = e->temporary ? r->fail_ttl :
-		       e->state == ST_POSITIVE ? r->pos_ttl : r->neg_ttl;
-
-	return now - e->stamp >= ttl;
-}
-
 static void entry_move(struct resolver *r, struct rentry *e, int state)
 {
 	list_unlink(list_of(r, e->state), e);
@@ -307,42 +390,548 @@ static void entry_move(struct resolver *r, struct rentry *e, int state)
 	list_push(list_of(r, state), e);
 }
 
+static void waiters_free(struct resolver *r, struct rentry *e)
+{
+	while (e->waiters) {
+		struct rwait *w = e->waiters;
+
+		e->waiters = w->next;
+		free(w);
+	}
+	r->nwait -= e->nwait;
+	e->nwait = 0;
+	e->overflow = false;
+}
+
 static void entry_remove(struct resolver *r, struct rentry *e)
 {
-	struct rentry **p = &r->hash[addr_hash(e->family, &e->a)];
+	struct rentry **p = &r->hash[addr_hash(e->family, &e->a) & (HASH_SIZE - 1)];
 
 	while (*p != e)
 		p = &(*p)->hnext;
 	*p = e->hnext;
 	list_unlink(list_of(r, e->state), e);
+	waiters_free(r, e);
 	free(e->name);
 	free(e);
 }
 
-/* Queue a; false when the queue is full. */
-static bool enqueue(struct resolver *r, int family, const union flow_addr *a)
+static void enforce_bounds(struct resolver *r)
 {
-	struct rcore *c = r->core;
-	bool ok = false;
-
-	pthread_mutex_lock(&c->mu);
-	if (c->qlen < RESOLVER_QUEUE_MAX) {
-		struct rreq *q = &c->q[(c->qhead + c->qlen) % RESOLVER_QUEUE_MAX];
-
-		memset(q, 0, sizeof(*q));
-		q->family = (uint8_t)family;
-		memcpy(q->a.b, a->b, addr_len(family));
-		c->qlen++;
-		ok = true;
-		pthread_cond_signal(&c->work);
-	}
-	pthread_mutex_unlock(&c->mu);
-	if (ok)
-		r->queued++;
-	else
-		r->dropped++;
-	return ok;
+	while (r->pos.n > RESOLVER_POS_MAX)
+		entry_remove(r, r->pos.tail);
+	while (r->neg.n > RESOLVER_NEG_MAX)
+		entry_remove(r, r->neg.tail);
 }
+
+/* The waiting flows of an entry that got its name go to the ready list. */
+static void waiters_ready(struct resolver *r, struct rentry *e)
+{
+	if (e->overflow)
+		r->walk_needed = true;
+	if (e->waiters) {
+		struct rwait *last = e->waiters;
+
+		while (last->next)
+			last = last->next;
+		*r->ready_tail = e->waiters;
+		r->ready_tail = &last->next;
+		e->waiters = NULL;
+	}
+	e->nwait = 0;		/* still counted in r->nwait until taken */
+	e->overflow = false;
+}
+
+static void set_positive(struct resolver *r, struct rentry *e, char *name, uint64_t ttl_ns)
+{
+	uint64_t now = mono_ns();
+
+	free(e->name);
+	e->name = name;
+	e->refresh = false;
+	e->expire = now + ttl_ns;
+	if (e->state != ST_POSITIVE) {
+		entry_move(r, e, ST_POSITIVE);
+		r->names++;
+		waiters_ready(r, e);
+	}
+}
+
+static void set_negative(struct resolver *r, struct rentry *e, bool temporary)
+{
+	uint64_t now = mono_ns();
+
+	e->refresh = false;
+	if (e->state == ST_POSITIVE && temporary) {
+		/* a server briefly away: keep the name, ask again later */
+		e->expire = now + r->fail_ttl;
+		return;
+	}
+	free(e->name);
+	e->name = NULL;
+	e->expire = now + (temporary ? r->fail_ttl : r->neg_ttl);
+	waiters_free(r, e);
+	if (e->state != ST_NEGATIVE)
+		entry_move(r, e, ST_NEGATIVE);
+}
+
+/* ---- the queue and the queries ------------------------------------------ */
+
+static bool ring_push(struct resolver *r, const struct rreq *q, bool front)
+{
+	if (r->qlen >= RESOLVER_QUEUE_MAX)
+		return false;
+	if (front) {
+		r->qhead = (r->qhead + RESOLVER_QUEUE_MAX - 1) % RESOLVER_QUEUE_MAX;
+		r->ring[r->qhead] = *q;
+	} else {
+		r->ring[(r->qhead + r->qlen) % RESOLVER_QUEUE_MAX] = *q;
+	}
+	r->qlen++;
+	return true;
+}
+
+/* 4.3.2.1.in-addr.arpa, or the 32 nibbles of ip6.arpa. */
+static void ptr_qname(int family, const union flow_addr *a, char *out, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	if (family == AF_INET) {
+		snprintf(out, len, "%u.%u.%u.%u.in-addr.arpa", a->b[3], a->b[2], a->b[1], a->b[0]);
+		return;
+	}
+	for (int i = 15; i >= 0 && n + 4 < len; i--) {
+		out[n++] = hex[a->b[i] & 15];
+		out[n++] = '.';
+		out[n++] = hex[a->b[i] >> 4];
+		out[n++] = '.';
+	}
+	snprintf(out + n, len - n, "ip6.arpa");
+}
+
+/* A DNS name at m[*pos] as text (labels joined by dots, bytes as they are
+ * but NUL), following compression; *pos moves past it.  0, or -1 when the
+ * message is malformed or the name is longer than DNS allows. */
+static int read_name(const unsigned char *m, size_t len, size_t *pos, char *out, size_t outlen)
+{
+	size_t p = *pos, n = 0, wire = 0;
+	bool jumped = false;
+	int hops = 0;
+
+	for (;;) {
+		unsigned int l;
+
+		if (p >= len)
+			return -1;
+		l = m[p];
+		if ((l & 0xc0) == 0xc0) {
+			if (p + 1 >= len || ++hops > 64)
+				return -1;
+			if (!jumped)
+				*pos = p + 2;
+			jumped = true;
+			p = ((l & 0x3f) << 8) | m[p + 1];
+			continue;
+		}
+		if (l & 0xc0)
+			return -1;
+		wire += l + 1;
+		if (wire > 255 || p + 1 + l > len)
+			return -1;
+		if (l == 0)
+			break;
+		if (n && n < outlen)
+			out[n++] = '.';
+		for (unsigned int i = 0; i < l && n + 1 < outlen; i++) {
+			unsigned char c = m[p + 1 + i];
+
+			out[n++] = c ? (char)c : (char)0xff;	/* a NUL becomes U+FFFD */
+		}
+		p += 1 + l;
+	}
+	if (!jumped)
+		*pos = p + 1;
+	out[n < outlen ? n : outlen - 1] = '\0';
+	return 0;
+}
+
+static uint16_t get16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The PTR name for qname in a DNS answer and its TTL (the least along a
+ * CNAME chain, RFC 2317).  1 with the name in out, 0 when the answer holds
+ * none, -1 when it is malformed. */
+static int parse_ptr(const unsigned char *m, size_t len, const char *qname, char *out,
+		     size_t outlen, uint32_t *ttl)
+{
+	char owner[1024], cur[1024];
+	uint32_t least = UINT32_MAX;
+	size_t pos = 12;
+	unsigned int qd, an;
+
+	if (len < 12)
+		return -1;
+	qd = get16(m + 4);
+	an = get16(m + 6);
+	for (unsigned int i = 0; i < qd; i++) {
+		if (read_name(m, len, &pos, owner, sizeof(owner)) < 0 || pos + 4 > len)
+			return -1;
+		pos += 4;
+	}
+	snprintf(cur, sizeof(cur), "%s", qname);
+	for (unsigned int i = 0; i < an; i++) {
+		uint16_t type, klass, rdlen;
+		uint32_t t;
+		size_t rd;
+
+		if (read_name(m, len, &pos, owner, sizeof(owner)) < 0 || pos + 10 > len)
+			return -1;
+		type = get16(m + pos);
+		klass = get16(m + pos + 2);
+		t = (uint32_t)get16(m + pos + 4) << 16 | get16(m + pos + 6);
+		rdlen = get16(m + pos + 8);
+		rd = pos + 10;
+		if (rd + rdlen > len)
+			return -1;
+		pos = rd + rdlen;
+		if (klass != ns_c_in || strcasecmp(owner, cur))
+			continue;
+		if (type == ns_t_cname || type == ns_t_ptr) {
+			size_t p = rd;
+
+			if (read_name(m, len, &p, type == ns_t_ptr ? out : cur,
+				      type == ns_t_ptr ? outlen : sizeof(cur)) < 0)
+				return -1;
+			if (t < least)
+				least = t;
+			if (type == ns_t_ptr) {
+				*ttl = least;
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static void send_query(struct resolver *r, const struct rreq *q);
+
+static void young_unlink(struct resolver *r, struct rquery *qq)
+{
+	if (!qq->young)
+		return;
+	if (qq->yprev)
+		qq->yprev->ynext = qq->ynext;
+	else
+		r->young = qq->ynext;
+	if (qq->ynext)
+		qq->ynext->yprev = qq->yprev;
+	else
+		r->young_tail = qq->yprev;
+	qq->young = false;
+	r->nyoung--;
+}
+
+/* Queries past RESOLVER_SLOT_MS give their slot up. */
+static void young_age(struct resolver *r, uint64_t now)
+{
+	while (r->young && now - r->young->sent >= RESOLVER_SLOT_MS * 1000000ull)
+		young_unlink(r, r->young);
+}
+
+/* Send queued queries while there is a free slot. */
+static void pump(struct resolver *r)
+{
+	young_age(r, mono_ns());
+	while (r->nyoung < r->max_inflight && r->inflight < r->max_inflight * RESOLVER_ALL_FACTOR &&
+	       r->qlen > 0 && !r->closing) {
+		struct rreq q = r->ring[r->qhead];
+		struct rentry *e;
+
+		r->qhead = (r->qhead + 1) % RESOLVER_QUEUE_MAX;
+		r->qlen--;
+		e = cache_find(r, q.family, &q.a);
+		if (!e || (e->state != ST_PENDING && !e->refresh))
+			continue;	/* evicted, or answered by the hosts file */
+		send_query(r, &q);
+	}
+}
+
+static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
+{
+	struct rquery *qq = arg;
+	struct resolver *r = qq->r;
+	struct rentry *e;
+	char qname[80], raw[1024];
+	uint32_t ttl = 0;
+	int got = 0;
+
+	(void)timeouts;
+	r->inflight--;
+	young_unlink(r, qq);
+	if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
+		/* the channel was replaced (resolv.conf changed): ask the
+		 * new servers first; on resolver_free, nothing */
+		if (!r->closing && qq->gen != r->gen) {
+			qq->q.attempt = 0;
+			if (!ring_push(r, &qq->q, true) && (e = cache_find(r, qq->q.family, &qq->q.a)))
+				set_negative(r, e, true);
+		}
+		free(qq);
+		return;
+	}
+	if (status == ARES_ETIMEOUT && qq->q.attempt + 1u < r->tries && !r->closing) {
+		qq->q.attempt++;
+		if (ring_push(r, &qq->q, true)) {
+			free(qq);
+			return;
+		}
+	}
+	e = cache_find(r, qq->q.family, &qq->q.a);
+	if (status == ARES_SUCCESS) {
+		ptr_qname(qq->q.family, &qq->q.a, qname, sizeof(qname));
+		got = parse_ptr(abuf, alen > 0 ? (size_t)alen : 0, qname, raw, sizeof(raw), &ttl);
+	}
+	if (got > 0) {
+		char *name = clean_name(raw, strlen(raw));
+
+		if (name) {
+			uint64_t t = (uint64_t)ttl * 1000000000ull;
+
+			t = t < r->ttl_min ? r->ttl_min : t > r->ttl_max ? r->ttl_max : t;
+			r->st.answered++;
+			if (e)
+				set_positive(r, e, name, t);
+			else
+				free(name);
+			free(qq);
+			return;
+		}
+		got = 0;	/* the root, or only dots: no name */
+	}
+	if ((status == ARES_SUCCESS && got == 0) || status == ARES_ENOTFOUND ||
+	    status == ARES_ENODATA) {
+		r->st.nxdomain++;
+		if (e)
+			set_negative(r, e, false);
+	} else {
+		if (status == ARES_ETIMEOUT)
+			r->st.timedout++;
+		else
+			r->st.failed++;
+		if (e)
+			set_negative(r, e, true);
+	}
+	if (r->verbose > 1) {
+		char buf[INET6_ADDRSTRLEN];
+
+		fprintf(stderr, "flowtop-emit: no name for %s: %s\n",
+			flow_addr_str(qq->q.family, &qq->q.a, buf, sizeof(buf)),
+			got < 0 ? "malformed answer" : ares_strerror(status));
+	}
+	free(qq);
+}
+
+static void send_query(struct resolver *r, const struct rreq *q)
+{
+	struct rquery *qq = malloc(sizeof(*qq));
+	char qname[80];
+
+	if (!qq) {
+		struct rentry *e = cache_find(r, q->family, &q->a);
+
+		if (e)
+			set_negative(r, e, true);
+		return;
+	}
+	qq->r = r;
+	qq->q = *q;
+	qq->gen = r->gen;
+	qq->sent = mono_ns();
+	qq->young = true;
+	qq->ynext = NULL;
+	qq->yprev = r->young_tail;
+	if (r->young_tail)
+		r->young_tail->ynext = qq;
+	else
+		r->young = qq;
+	r->young_tail = qq;
+	r->nyoung++;
+	ptr_qname(q->family, &q->a, qname, sizeof(qname));
+	r->inflight++;
+	if (r->inflight > r->st.peak_inflight)
+		r->st.peak_inflight = r->inflight;
+	r->st.sent++;
+	ares_query(r->ch, qname, ns_c_in, ns_t_ptr, on_answer, qq);
+}
+
+/* ---- the channel ------------------------------------------------------------ */
+
+/* c-ares says which of its sockets to watch; they live in our epoll set,
+ * whose one descriptor joins the caller's poll. */
+static void on_sock_state(void *data, ares_socket_t fd, int readable, int writable)
+{
+	struct resolver *r = data;
+	struct epoll_event ev = { 0 };
+
+	if (!readable && !writable) {
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return;
+	}
+	ev.events = (readable ? EPOLLIN : 0u) | (writable ? EPOLLOUT : 0u);
+	ev.data.fd = fd;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT &&
+	    epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		fprintf(stderr, "flowtop-emit: cannot watch a name server socket: %s\n",
+			strerror(errno));
+}
+
+/* "timeout:N" and "attempts:N" among the words of an options line. */
+static void read_options(const char *s, int *timeout_s, int *attempts)
+{
+	const char *p;
+
+	if ((p = strstr(s, "timeout:")))
+		*timeout_s = atoi(p + 8);
+	if ((p = strstr(s, "attempts:")))
+		*attempts = atoi(p + 9);
+}
+
+/* resolv.conf's timeout and attempts as the C library reads them (c-ares
+ * 1.18 leaves them out), RES_OPTIONS over them; glibc's defaults are 5 s
+ * and 2. */
+static void resolv_limits(int *try_ms, int *tries)
+{
+	FILE *f = fopen(RESOLV_PATH, "re");
+	int timeout_s = 5, attempts = 2;
+	char line[512];
+	const char *env = getenv("RES_OPTIONS");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "options", 7) && (line[7] == ' ' || line[7] == '\t'))
+			read_options(line + 7, &timeout_s, &attempts);
+	if (f)
+		fclose(f);
+	if (env)
+		read_options(env, &timeout_s, &attempts);
+	*try_ms = timeout_s > 0 && timeout_s * 1000 < RESOLVER_TRY_MS ? timeout_s * 1000 :
+		  RESOLVER_TRY_MS;
+	*tries = attempts > 0 && attempts < RESOLVER_TRIES ? attempts : RESOLVER_TRIES;
+}
+
+/* A channel from resolv.conf with our limits on its timeout and tries. */
+static int channel_make(struct resolver *r, ares_channel *out)
+{
+	struct ares_options o;
+	int rc, try_ms, tries;
+
+	resolv_limits(&try_ms, &tries);
+	memset(&o, 0, sizeof(o));
+	o.timeout = try_ms;
+	o.tries = 1;		/* the retry is ours: see the top of the file */
+	o.sock_state_cb = on_sock_state;
+	o.sock_state_cb_data = r;
+	o.socket_receive_buffer_size = 1 << 20;	/* a burst of answers */
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	rc = ares_init_options(out, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
+			       ARES_OPT_SOCK_RCVBUF | ARES_OPT_FLAGS);
+	if (rc != ARES_SUCCESS)
+		return rc;
+	r->try_ms = (unsigned int)try_ms;
+	r->tries = (unsigned int)tries;
+	return ARES_SUCCESS;
+}
+
+/* The servers the channel asks: looking them up would make flows that make
+ * look-ups. */
+static void read_nameservers(struct resolver *r)
+{
+	struct ares_addr_node *list = NULL;
+
+	r->nns = 0;
+	if (ares_get_servers(r->ch, &list) != ARES_SUCCESS)
+		return;
+	for (struct ares_addr_node *n = list; n && r->nns < RESOLVER_MAX_NS; n = n->next) {
+		struct rreq *ns = &r->ns[r->nns];
+
+		memset(ns, 0, sizeof(*ns));
+		if (n->family == AF_INET) {
+			memcpy(ns->a.b, &n->addr.addr4, 4);
+		} else if (n->family == AF_INET6) {
+			memcpy(ns->a.b, &n->addr.addr6, 16);
+			if (IN6_IS_ADDR_V4MAPPED(&ns->a.v6)) {
+				ns->a.w[0] = ns->a.w[3];
+				ns->a.w[1] = ns->a.w[2] = ns->a.w[3] = 0;
+				ns->family = AF_INET;
+				r->nns++;
+				continue;
+			}
+		} else {
+			continue;
+		}
+		ns->family = (uint8_t)n->family;
+		r->nns++;
+	}
+	ares_free_data(list);
+}
+
+/* resolv.conf changed: new queries go to the new servers, and so do the
+ * ones in flight on the old channel. */
+static void channel_renew(struct resolver *r)
+{
+	ares_channel ch, old = r->ch;
+	int rc = channel_make(r, &ch);
+
+	if (rc != ARES_SUCCESS) {
+		fprintf(stderr, "flowtop-emit: cannot read the changed '%s': %s; "
+			"keeping the old name servers\n", RESOLV_PATH, ares_strerror(rc));
+		return;
+	}
+	r->ch = ch;
+	r->gen++;
+	r->st.reinits++;
+	read_nameservers(r);
+	ares_destroy(old);	/* its queries come back through on_answer */
+	if (r->verbose)
+		fprintf(stderr, "flowtop-emit: '%s' changed: %u name server(s), %u ms a try, "
+			"%u tries\n", RESOLV_PATH, r->nns, r->try_ms, r->tries);
+}
+
+/* A new hosts file also answers the queries still pending. */
+static void hosts_renew(struct resolver *r)
+{
+	struct hosts *h = hosts_read(HOSTS_PATH, r->verbose);
+	struct rentry *e, *next;
+
+	if (r->hosts) {
+		r->hosts->retired_next = r->retired;
+		r->retired = r->hosts;
+	}
+	r->hosts = h;
+	for (e = r->pend.head; e && h; e = next) {
+		const char *name = hosts_find(h, e->family, &e->a);
+		char *copy;
+
+		next = e->next;
+		if (name && (copy = strdup(name)))
+			set_positive(r, e, copy, r->ttl_min);
+	}
+}
+
+static void check_files(struct resolver *r, uint64_t now)
+{
+	if (now < r->next_check)
+		return;
+	r->next_check = now + CHECK_NS;
+	if (file_changed(HOSTS_PATH, &r->hosts_st))
+		hosts_renew(r);
+	if (file_changed(RESOLV_PATH, &r->resolv_st))
+		channel_renew(r);
+}
+
+/* ---- the interface ---------------------------------------------------------- */
 
 /* Addresses never asked about: no name to find, or our own name servers. */
 static bool skip_addr(const struct resolver *r, int family, const union flow_addr *a)
@@ -357,16 +946,54 @@ static bool skip_addr(const struct resolver *r, int family, const union flow_add
 		return true;
 	}
 	for (unsigned int i = 0; i < r->nns; i++)
-		if (r->ns[i].family == family && !memcmp(r->ns[i].a.b, a->b, addr_len(family)))
+		if (addr_eq(r->ns[i].family, &r->ns[i].a, family, a))
 			return true;
 	return false;
 }
 
-const char *resolver_lookup(struct resolver *r, int family, const union flow_addr *a)
+static void add_waiter(struct resolver *r, struct rentry *e, const struct resolver_waiter *w)
+{
+	struct rwait *x;
+
+	for (x = e->waiters; x; x = x->next)
+		if (!memcmp(&x->w, w, sizeof(*w)))
+			return;
+	if (e->nwait >= RESOLVER_WAIT_PER_ADDR || r->nwait >= RESOLVER_WAIT_MAX ||
+	    !(x = malloc(sizeof(*x)))) {
+		e->overflow = true;
+		return;
+	}
+	x->w = *w;
+	x->next = e->waiters;
+	e->waiters = x;
+	e->nwait++;
+	r->nwait++;
+}
+
+/* Queue a query for a; false when the queue is full. */
+static bool ask(struct resolver *r, int family, const union flow_addr *a)
+{
+	struct rreq q;
+
+	memset(&q, 0, sizeof(q));
+	q.family = (uint8_t)family;
+	memcpy(q.a.b, a->b, addr_len(family));
+	if (!ring_push(r, &q, false)) {
+		r->st.dropped++;
+		return false;
+	}
+	pump(r);
+	return true;
+}
+
+const char *resolver_lookup(struct resolver *r, int family, const union flow_addr *a,
+			    const struct resolver_waiter *w)
 {
 	union flow_addr v4;
 	struct rentry *e;
+	const char *name;
 	uint64_t now;
+	unsigned int h;
 
 	if (!r || !a)
 		return NULL;
@@ -378,13 +1005,22 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 	}
 	if (skip_addr(r, family, a))
 		return NULL;
+	if ((name = hosts_find(r->hosts, family, a))) {
+		r->st.hosts_hits++;
+		return name;
+	}
 	e = cache_find(r, family, a);
 	if (e) {
 		switch (e->state) {
 		case ST_POSITIVE:
+			r->st.cache_hits++;
 			now = mono_ns();
-			if (!e->refresh && entry_expired(r, e, now) && enqueue(r, family, a))
+			/* set first: an answer may come inside ask() */
+			if (!e->refresh && now >= e->expire) {
 				e->refresh = true;
+				if (!ask(r, family, a))
+					e->refresh = false;
+			}
 			if (r->pos.head != e) {
 				list_unlink(&r->pos, e);
 				list_push(&r->pos, e);
@@ -392,150 +1028,175 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 			return e->name;
 		case ST_NEGATIVE:
 			now = mono_ns();
-			if (entry_expired(r, e, now) && enqueue(r, family, a))
-				entry_move(r, e, ST_PENDING);
+			if (now < e->expire) {
+				r->st.cache_hits++;
+				return NULL;
+			}
+			check_files(r, now);	/* new servers before a new query */
+			if (r->pend.n >= RESOLVER_QUEUE_MAX) {
+				r->st.dropped++;
+				return NULL;
+			}
+			entry_move(r, e, ST_PENDING);
+			if (!ask(r, family, a))
+				entry_move(r, e, ST_NEGATIVE);	/* asked again next time */
+			else if (w && e->state == ST_PENDING)
+				add_waiter(r, e, w);
 			return NULL;
 		default:
+			if (w)
+				add_waiter(r, e, w);
 			return NULL;
 		}
 	}
 	if (r->pend.n >= RESOLVER_QUEUE_MAX) {
-		r->dropped++;
+		r->st.dropped++;
 		return NULL;
 	}
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
-	if (!enqueue(r, family, a)) {
-		free(e);
-		return NULL;
-	}
 	e->family = (uint8_t)family;
 	memcpy(e->a.b, a->b, addr_len(family));
 	e->state = ST_PENDING;
 	list_push(&r->pend, e);
-	{
-		unsigned int h = addr_hash(family, a);
-
-		e->hnext = r->hash[h];
-		r->hash[h] = e;
+	h = addr_hash(family, a) & (HASH_SIZE - 1);
+	e->hnext = r->hash[h];
+	r->hash[h] = e;
+	check_files(r, mono_ns());
+	if (!ask(r, family, a)) {
+		entry_remove(r, e);
+		return NULL;
 	}
+	if (w && e->state == ST_PENDING)
+		add_waiter(r, e, w);
 	return NULL;
-}
-
-/* Take one answer into the cache; returns 1 when it brought a name. */
-static int take_answer(struct resolver *r, struct rans *x, uint64_t now)
-{
-	struct rentry *e = cache_find(r, x->family, &x->a);
-	bool temporary = x->status == EAI_AGAIN || x->status == EAI_FAIL ||
-			 x->status == EAI_SYSTEM || x->status == EAI_MEMORY;
-
-	if (!e)		/* evicted while in flight */
-		return 0;
-	if (x->status == 0) {
-		free(e->name);
-		e->name = x->name;
-		x->name = NULL;
-		e->refresh = false;
-		e->temporary = false;
-		e->stamp = now;
-		if (e->state != ST_POSITIVE)
-			entry_move(r, e, ST_POSITIVE);
-		return 1;
-	}
-	if (e->state == ST_POSITIVE && temporary) {
-		/* keep the name we had; ask again after a while */
-		e->refresh = false;
-		e->temporary = true;
-		e->stamp = now;
-		return 0;
-	}
-	free(e->name);
-	e->name = NULL;
-	e->refresh = false;
-	e->temporary = temporary;
-	e->stamp = now;
-	if (e->state != ST_NEGATIVE)
-		entry_move(r, e, ST_NEGATIVE);
-	if (r->verbose > 1) {
-		char buf[INET6_ADDRSTRLEN];
-
-		fprintf(stderr, "flowtop-emit: no name for %s: %s\n",
-			flow_addr_str(x->family, &x->a, buf, sizeof(buf)), gai_strerror(x->status));
-	}
-	return 0;
-}
-
-static void enforce_bounds(struct resolver *r)
-{
-	while (r->pos.n > RESOLVER_POS_MAX)
-		entry_remove(r, r->pos.tail);
-	while (r->neg.n > RESOLVER_NEG_MAX)
-		entry_remove(r, r->neg.tail);
 }
 
 int resolver_drain(struct resolver *r)
 {
-	struct rcore *c;
-	struct rans *list;
-	uint64_t v, now;
-	int names = 0;
+	struct epoll_event ev[64];
+	int n;
 
 	if (!r)
 		return 0;
-	c = r->core;
-	if (read(c->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return 0;
-	pthread_mutex_lock(&c->mu);
-	list = c->done;
-	c->done = NULL;
-	pthread_mutex_unlock(&c->mu);
+	while (r->retired) {
+		struct hosts *h = r->retired;
 
-	now = mono_ns();
-	while (list) {
-		struct rans *x = list;
-
-		list = x->next;
-		names += take_answer(r, x, now);
-		free(x->name);
-		free(x);
+		r->retired = h->retired_next;
+		hosts_free(h);
 	}
+	check_files(r, mono_ns());
+	for (int round = 0; round < DRAIN_BATCHES; round++) {
+		n = epoll_wait(r->epfd, ev, 64, 0);
+		for (int i = 0; i < n; i++) {
+			uint32_t x = ev[i].events;
+
+			ares_process_fd(r->ch,
+					x & (EPOLLIN | EPOLLERR | EPOLLHUP) ? ev[i].data.fd : ARES_SOCKET_BAD,
+					x & EPOLLOUT ? ev[i].data.fd : ARES_SOCKET_BAD);
+		}
+		if (n < 64)
+			break;
+	}
+	ares_process_fd(r->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);	/* timeouts */
+	pump(r);
 	enforce_bounds(r);
-	return names;
+	n = r->names;	/* hosts-file answers in a look-up count too */
+	r->names = 0;
+	return n;
 }
 
-void resolver_wait(struct resolver *r, unsigned int timeout_ms)
+int resolver_take_waiters(struct resolver *r, int (*fn)(const struct resolver_waiter *w, void *data),
+			  void *data, bool *overflow)
 {
-	struct rcore *c;
-	struct timespec dl;
+	int rc = 0;
 
+	if (overflow)
+		*overflow = r && r->walk_needed;
 	if (!r)
-		return;
-	c = r->core;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
+		return 0;
+	r->walk_needed = false;
+	while (r->ready) {
+		struct rwait *x = r->ready;
+
+		r->ready = x->next;
+		if (!r->ready)
+			r->ready_tail = &r->ready;
+		r->nwait--;
+		if (!rc && fn)
+			rc = fn(&x->w, data);
+		free(x);
 	}
-	pthread_mutex_lock(&c->mu);
-	while (c->qlen > 0 || c->busy > 0)
-		if (pthread_cond_timedwait(&c->idle, &c->mu, &dl) == ETIMEDOUT)
-			break;
-	pthread_mutex_unlock(&c->mu);
-	resolver_drain(r);
+	return rc;
 }
 
 int resolver_fd(const struct resolver *r)
 {
-	return r ? r->core->efd : -1;
+	return r ? r->epfd : -1;
 }
 
-void resolver_set_lifetimes(struct resolver *r, unsigned int pos_s, unsigned int neg_s,
-			    unsigned int fail_s)
+bool resolver_busy(const struct resolver *r)
 {
-	r->pos_ttl = pos_s * 1000000000ull;
+	return r && (r->inflight > 0 || r->qlen > 0);
+}
+
+int resolver_timeout_ms(const struct resolver *r)
+{
+	struct timeval tv, *tp;
+	int ms = -1;
+
+	if (!r || !resolver_busy(r))
+		return -1;
+	tp = ares_timeout(r->ch, NULL, &tv);
+	if (tp)
+		ms = (int)(tp->tv_sec * 1000 + (tp->tv_usec + 999) / 1000);
+	/* a slot that frees up for the queue */
+	if (r->qlen > 0 && r->young && r->nyoung >= r->max_inflight) {
+		uint64_t now = mono_ns(), end = r->young->sent + RESOLVER_SLOT_MS * 1000000ull;
+		int y = now >= end ? 0 : (int)((end - now + 999999) / 1000000);
+
+		if (ms < 0 || y < ms)
+			ms = y;
+	}
+	/* a changed hosts file may answer what is pending */
+	{
+		uint64_t now = mono_ns();
+		int c = now >= r->next_check ? 0 : (int)((r->next_check - now + 999999) / 1000000);
+
+		if (ms < 0 || c < ms)
+			ms = c;
+	}
+	return ms;
+}
+
+void resolver_wait(struct resolver *r, unsigned int timeout_ms)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	if (!r)
+		return;
+	resolver_drain(r);
+	while (resolver_busy(r)) {
+		uint64_t now = mono_ns();
+		struct pollfd pfd = { r->epfd, POLLIN, 0 };
+		int t = resolver_timeout_ms(r), left;
+
+		if (now >= deadline)
+			break;
+		left = (int)((deadline - now + 999999) / 1000000);
+		if (t < 0 || t > left)
+			t = left;
+		poll(&pfd, 1, t);
+		resolver_drain(r);
+	}
+}
+
+void resolver_set_lifetimes(struct resolver *r, unsigned int ttl_min, unsigned int ttl_max,
+			    unsigned int neg_s, unsigned int fail_s)
+{
+	r->ttl_min = ttl_min * 1000000000ull;
+	r->ttl_max = ttl_max * 1000000000ull;
 	r->neg_ttl = neg_s * 1000000000ull;
 	r->fail_ttl = fail_s * 1000000000ull;
 }
@@ -545,166 +1206,110 @@ void resolver_stats(const struct resolver *r, struct resolver_stats *st)
 	memset(st, 0, sizeof(*st));
 	if (!r)
 		return;
-	pthread_mutex_lock(&r->core->mu);
-	st->answered = r->core->answered;
-	st->failed = r->core->failed;
-	pthread_mutex_unlock(&r->core->mu);
-	st->queued = r->queued;
-	st->dropped = r->dropped;
+	*st = r->st;
+	st->inflight = r->inflight;
+	st->queued = r->qlen;
+	st->young = r->nyoung;
 	st->positive = r->pos.n;
 	st->negative = r->neg.n;
 	st->pending = r->pend.n;
+	st->waiters = r->nwait;
 	st->nameservers = r->nns;
+	st->hosts = r->hosts ? r->hosts->n : 0;
+	st->try_ms = r->try_ms;
+	st->tries = r->tries;
 }
 
-/* The name servers that the resolver library will ask: looking them up
- * would make flows that make look-ups. */
-static void read_nameservers(struct resolver *r)
-{
-	FILE *f = fopen("/etc/resolv.conf", "re");
-	char line[512];
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f) && r->nns < RESOLVER_MAX_NS) {
-		char addr[80], *pct;		/* %79s below */
-		struct rreq *ns = &r->ns[r->nns];
-
-		if (sscanf(line, " nameserver %79s", addr) != 1)
-			continue;
-		pct = strchr(addr, '%');	/* fe80::1%eth0 */
-		if (pct)
-			*pct = '\0';
-		memset(ns, 0, sizeof(*ns));
-		if (inet_pton(AF_INET, addr, &ns->a) == 1)
-			ns->family = AF_INET;
-		else if (inet_pton(AF_INET6, addr, &ns->a) == 1)
-			ns->family = AF_INET6;
-		else
-			continue;
-		if (ns->family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&ns->a.v6)) {
-			ns->a.w[0] = ns->a.w[3];
-			ns->a.w[3] = 0;
-			ns->family = AF_INET;
-		}
-		r->nns++;
-	}
-	fclose(f);
-}
-
-struct resolver *resolver_new(unsigned int workers, int verbose)
+struct resolver *resolver_new(unsigned int max_inflight, int verbose)
 {
 	struct resolver *r = calloc(1, sizeof(*r));
-	struct rcore *c = calloc(1, sizeof(*c));
-	pthread_condattr_t ca;
-	pthread_attr_t ta;
-	int err = 0;
+	int err = ENOMEM, rc;
 
-	if (!r || !c || !(r->hash = calloc(HASH_SIZE, sizeof(*r->hash)))) {
-		err = ENOMEM;
-		goto fail_alloc;
-	}
-	if (workers == 0)
-		workers = RESOLVER_WORKERS;
-	if (workers > 64)
-		workers = 64;
-	r->core = c;
-	r->verbose = verbose;
-	resolver_set_lifetimes(r, RESOLVER_POS_TTL, RESOLVER_NEG_TTL, RESOLVER_FAIL_TTL);
-	read_nameservers(r);
-
-	c->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (c->efd < 0) {
+	if (!r || !(r->hash = calloc(HASH_SIZE, sizeof(*r->hash))) ||
+	    !(r->ring = calloc(RESOLVER_QUEUE_MAX, sizeof(*r->ring))))
+		goto fail;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0) {
 		err = errno;
-		goto fail_alloc;
+		goto fail;
 	}
-	pthread_mutex_init(&c->mu, NULL);
-	pthread_cond_init(&c->work, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&c->idle, &ca);
-	pthread_condattr_destroy(&ca);
-	c->refs = 1;
-
-	pthread_attr_init(&ta);
-	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-	for (unsigned int i = 0; i < workers; i++) {
-		pthread_t t;
-
-		pthread_mutex_lock(&c->mu);
-		c->alive++;
-		c->refs++;
-		pthread_mutex_unlock(&c->mu);
-		err = pthread_create(&t, &ta, worker, c);
-		if (err) {
-			pthread_mutex_lock(&c->mu);
-			c->alive--;
-			c->refs--;
-			pthread_mutex_unlock(&c->mu);
-			break;
-		}
-	}
-	pthread_attr_destroy(&ta);
-	if (c->alive == 0) {
-		fprintf(stderr, "flowtop-emit: cannot start name look-up threads: %s\n",
-			strerror(err));
-		resolver_free(r);
-		errno = err;
+	r->max_inflight = max_inflight ? max_inflight : RESOLVER_INFLIGHT;
+	r->verbose = verbose;
+	r->ready_tail = &r->ready;
+	resolver_set_lifetimes(r, RESOLVER_TTL_MIN, RESOLVER_TTL_MAX, RESOLVER_NEG_TTL,
+			       RESOLVER_FAIL_TTL);
+	rc = ares_library_init(ARES_LIB_INIT_ALL);
+	if (rc == ARES_SUCCESS)
+		rc = channel_make(r, &r->ch);
+	if (rc != ARES_SUCCESS) {
+		fprintf(stderr, "flowtop-emit: cannot set up reverse DNS: %s\n", ares_strerror(rc));
+		close(r->epfd);
+		free(r->ring);
+		free(r->hash);
+		free(r);
+		errno = rc == ARES_ENOMEM ? ENOMEM : EINVAL;
 		return NULL;
 	}
+	read_nameservers(r);
+	file_changed(RESOLV_PATH, &r->resolv_st);
+	file_changed(HOSTS_PATH, &r->hosts_st);
+	r->hosts = hosts_read(HOSTS_PATH, verbose);
+	r->next_check = mono_ns() + CHECK_NS;
 	if (verbose)
-		fprintf(stderr, "flowtop-emit: reverse DNS with %u threads, %u name server(s) skipped\n",
-			c->alive, r->nns);
+		fprintf(stderr, "flowtop-emit: reverse DNS with c-ares %s: %u name server(s) "
+			"(never looked up), %u ms a try, %u tries, %u queries in flight at most, "
+			"%u addresses in '%s'\n", ares_version(NULL), r->nns, r->try_ms, r->tries,
+			r->max_inflight, r->hosts ? r->hosts->n : 0, HOSTS_PATH);
 	return r;
 
-fail_alloc:
+fail:
 	fprintf(stderr, "flowtop-emit: cannot set up reverse DNS: %s\n", strerror(err));
-	if (r)
+	if (r) {
+		free(r->ring);
 		free(r->hash);
+	}
 	free(r);
-	free(c);
 	errno = err;
 	return NULL;
 }
 
 void resolver_free(struct resolver *r)
 {
-	struct rcore *c;
-	struct timespec dl;
-	bool last;
-
 	if (!r)
 		return;
-	c = r->core;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_nsec += FREE_WAIT_MS * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&c->mu);
-	c->stop = true;
-	c->qlen = 0;
-	pthread_cond_broadcast(&c->work);
-	/* idle workers leave at once; one inside getnameinfo may take the
-	 * resolver's whole timeout, and is not waited for */
-	while (c->alive > c->busy)
-		if (pthread_cond_timedwait(&c->idle, &c->mu, &dl) == ETIMEDOUT)
-			break;
-	last = --c->refs == 0;
-	pthread_mutex_unlock(&c->mu);
-	if (last)
-		core_free(c);
+	if (r->verbose) {
+		struct resolver_stats st;
 
+		resolver_stats(r, &st);
+		fprintf(stderr, "flowtop-emit: reverse DNS: %lu queries sent, %lu answered with a "
+			"name, %lu NXDOMAIN or no name, %lu timed out, %lu failed, %u in flight at "
+			"peak, %lu cache hits, %lu hosts-file answers, %lu not queued (queue full)\n",
+			st.sent, st.answered, st.nxdomain, st.timedout, st.failed, st.peak_inflight,
+			st.cache_hits, st.hosts_hits, st.dropped);
+	}
+	r->closing = true;
+	ares_destroy(r->ch);	/* in-flight queries end here, through on_answer */
+	ares_library_cleanup();
+	close(r->epfd);
 	for (unsigned int i = 0; i < HASH_SIZE; i++) {
 		while (r->hash[i]) {
 			struct rentry *e = r->hash[i];
 
 			r->hash[i] = e->hnext;
+			waiters_free(r, e);
 			free(e->name);
 			free(e);
 		}
 	}
+	resolver_take_waiters(r, NULL, NULL, NULL);
+	while (r->retired) {
+		struct hosts *h = r->retired;
+
+		r->retired = h->retired_next;
+		hosts_free(h);
+	}
+	hosts_free(r->hosts);
+	free(r->ring);
 	free(r->hash);
 	free(r);
 }

@@ -1,86 +1,156 @@
 /*
- * resolver.h - asynchronous reverse DNS for the emitter: a small pool of
- * threads calling getnameinfo(NI_NAMEREQD), so nsswitch and /etc/hosts keep
- * working, behind caches that only the main thread reads and changes.
+ * resolver.h - asynchronous reverse DNS for the emitter: the namespace's
+ * hosts file, read by us, then PTR queries with c-ares, all driven from the
+ * caller's poll loop.  No threads.
  *
- * struct resolver owns its worker threads, its queue, its caches and every
- * name it returns.  All functions are for the one main thread.  A name
- * returned by resolver_lookup() is never freed or moved by another
- * resolver_lookup(): it stays valid until the next resolver_drain(),
- * resolver_wait() or resolver_free(), the only calls that free names.
+ * struct resolver owns the c-ares channel, its epoll set, the hosts table,
+ * the caches, the queue, the flows waiting for a name, and every name it
+ * returns.  All functions are for the one main thread.  A name returned by
+ * resolver_lookup() is never freed or moved by another resolver_lookup(): it
+ * stays valid until the next resolver_drain(), resolver_wait() or
+ * resolver_free(), the only calls that free names.
  *
- * Bounds and lifetimes (see resolver.c for the why):
+ * Order of a look-up: addresses never asked about (multicast, our own name
+ * servers) -> the hosts file (at once, never behind a query) -> the cache ->
+ * a PTR query, sent at once while fewer than max_inflight are in flight,
+ * queued in order of appearance otherwise.  /etc/hosts and /etc/resolv.conf
+ * are looked at again at most once a second: a changed hosts file answers
+ * the queries still waiting; a changed resolv.conf gets a new channel, and
+ * what was in flight on the old one is asked again of the new servers.
+ *
+ * Timeouts: resolv.conf's timeout and attempts, but never more than
+ * RESOLVER_TRY_MS a try and RESOLVER_TRIES tries (a try asks each server
+ * once).
+ *
+ * Bounds and lifetimes:
  *  - positive cache: RESOLVER_POS_MAX (65536) names, least recently used
- *    goes first, each kept RESOLVER_POS_TTL (600 s) - then looked up again
+ *    goes first, each kept for its record's TTL clamped to
+ *    [RESOLVER_TTL_MIN, RESOLVER_TTL_MAX] (60 s, 1 h) - then asked again
  *    while the old name is still given out;
  *  - negative cache: RESOLVER_NEG_MAX (131072) addresses, oldest first, kept
- *    RESOLVER_NEG_TTL (300 s) when the address has no name, and
- *    RESOLVER_FAIL_TTL (30 s) when the look-up failed (timeout, no server);
- *  - queue: RESOLVER_QUEUE_MAX (1024) addresses waiting or in flight; a
- *    look-up that finds it full is not queued and is tried again later.
- * An entry takes 80 bytes plus its name: at most about 20 MiB in all, which
- * a table of 100,000 flows (up to 200,000 addresses, most of them without
- * a name) approaches.  The negative bound is the larger because an address
- * forgotten while its flow lives is asked about again: a cache smaller than
- * the table turns into a steady stream of queries.
+ *    RESOLVER_NEG_TTL (300 s) after NXDOMAIN or an answer without a name,
+ *    RESOLVER_FAIL_TTL (60 s) after a timeout, SERVFAIL or refusal;
+ *  - in flight: max_inflight (RESOLVER_INFLIGHT, 1024) young queries, one
+ *    per address however many flows share it; a query unanswered after
+ *    RESOLVER_SLOT_MS (200 ms) leaves its slot to the next in the queue
+ *    and waits on for its answer, with at most RESOLVER_ALL_FACTOR (16)
+ *    times max_inflight queries in flight in all;
+ *  - queue: RESOLVER_QUEUE_MAX (65536) addresses waiting for a slot; an
+ *    address that finds it full is not queued and is tried again on its
+ *    next look-up;
+ *  - waiting flows (follow mode): RESOLVER_WAIT_PER_ADDR (256) per address,
+ *    RESOLVER_WAIT_MAX (65536) in all; past that the address is marked and
+ *    its name's arrival asks the caller for one pass over all its flows;
+ *  - hosts file: RESOLVER_HOSTS_MAX (262144) addresses.
+ * An entry takes about 100 bytes plus its name, a waiting flow 64: about
+ * 30 MiB at the very most.
  *
- * It does not feed on itself: the name servers of /etc/resolv.conf (read
- * once, at resolver_new) are never looked up, so the flows of its own
- * queries start no further queries; every other address of such a flow is
- * looked up once and then cached.
+ * It does not feed on itself: the name servers of the current channel are
+ * never looked up, so the flows of its own queries start no further
+ * queries; and c-ares sends every query to a server from one UDP socket,
+ * so they are one flow, not one per query.
  */
 #ifndef FLOWTOP_RESOLVER_H
 #define FLOWTOP_RESOLVER_H
+
+#include <stdbool.h>
 
 #include "flow.h"
 
 #define RESOLVER_POS_MAX	65536
 #define RESOLVER_NEG_MAX	131072
-#define RESOLVER_QUEUE_MAX	1024
-#define RESOLVER_POS_TTL	600
+#define RESOLVER_INFLIGHT	1024	/* when resolver_new is given 0 */
+#define RESOLVER_SLOT_MS	200
+#define RESOLVER_ALL_FACTOR	16
+#define RESOLVER_QUEUE_MAX	65536
+#define RESOLVER_WAIT_PER_ADDR	256
+#define RESOLVER_WAIT_MAX	65536
+#define RESOLVER_HOSTS_MAX	262144
+#define RESOLVER_TTL_MIN	60
+#define RESOLVER_TTL_MAX	3600
 #define RESOLVER_NEG_TTL	300
-#define RESOLVER_FAIL_TTL	30
-#define RESOLVER_WORKERS	8	/* when resolver_new is given 0 */
-#define RESOLVER_MAX_NS		8	/* name servers remembered */
+#define RESOLVER_FAIL_TTL	60
+#define RESOLVER_TRY_MS		2000
+#define RESOLVER_TRIES		2
+#define RESOLVER_MAX_NS		16	/* name servers remembered */
 
 struct resolver;
 
-/* Counters for tests and --verbose. */
-struct resolver_stats {
-	unsigned long queued;		/* getnameinfo calls asked for */
-	unsigned long answered;		/* of those, finished with a name */
-	unsigned long failed;		/* finished without one */
-	unsigned long dropped;		/* not queued: the queue was full */
-	unsigned int positive, negative, pending;	/* cache entries now */
-	unsigned int nameservers;	/* addresses never looked up */
+/* Enough of a flow to find it again (tracker_find) when a name it waited
+ * for arrives.  Callers memset it before filling, so it compares with
+ * memcmp. */
+struct resolver_waiter {
+	uint32_t id;
+	uint32_t has;			/* FLOW_HAS_* of the fields below */
+	uint8_t family, l4proto, icmp_type, icmp_code;
+	uint16_t icmp_id, zone;
+	struct flow_tuple orig;
 };
 
-/* Start 'workers' threads (0: RESOLVER_WORKERS) and read /etc/resolv.conf.
- * Returns NULL with errno set, after a message on stderr. */
-struct resolver *resolver_new(unsigned int workers, int verbose);
+/* Counters for tests and --verbose. */
+struct resolver_stats {
+	unsigned long sent;		/* PTR queries sent, retries included */
+	unsigned long answered;		/* queries that brought a name */
+	unsigned long nxdomain;		/* NXDOMAIN, or an answer without a name */
+	unsigned long timedout;		/* no answer after every try */
+	unsigned long failed;		/* SERVFAIL, refused, malformed, ... */
+	unsigned long cache_hits;	/* look-ups answered by the caches */
+	unsigned long hosts_hits;	/* look-ups answered by the hosts file */
+	unsigned long dropped;		/* not queued: the queue was full */
+	unsigned long reinits;		/* new channels for a changed resolv.conf */
+	unsigned int inflight, peak_inflight, queued;	/* old queries included */
+	unsigned int young;		/* queries holding a slot */
+	unsigned int positive, negative, pending;	/* cache entries now */
+	unsigned int waiters;		/* flows waiting for a name */
+	unsigned int nameservers;	/* addresses never looked up */
+	unsigned int hosts;		/* addresses in the hosts table */
+	unsigned int try_ms, tries;	/* in force */
+};
 
-/* Stop the workers and free everything.  Does not wait for a look-up stuck
- * in a slow name server for more than a moment: such a worker is left to
- * finish on its own and frees what it shares. */
+/* Read the hosts file and resolv.conf, make the channel; up to max_inflight
+ * queries at once (0: RESOLVER_INFLIGHT).  Returns NULL with errno set,
+ * after a message on stderr. */
+struct resolver *resolver_new(unsigned int max_inflight, int verbose);
+
+/* Cancel what is in flight and free everything; with verbose, the counters
+ * go to stderr first. */
 void resolver_free(struct resolver *r);
 
-/* The cached name of a (AF_INET or AF_INET6), or NULL.  On a miss the
- * address is queued once, however many flows ask for it; never blocks. */
-const char *resolver_lookup(struct resolver *r, int family, const union flow_addr *a);
+/* The name of a (AF_INET or AF_INET6), or NULL.  On a miss the address is
+ * queried once, however many flows ask for it; never blocks.  With w, and
+ * while the query is pending, w is remembered and handed back by
+ * resolver_take_waiters() once the name arrives. */
+const char *resolver_lookup(struct resolver *r, int family, const union flow_addr *a,
+			    const struct resolver_waiter *w);
 
-/* A descriptor (eventfd) that is readable when answers are waiting. */
+/* A descriptor (epoll) that is readable when a query's socket is ready. */
 int resolver_fd(const struct resolver *r);
 
-/* Take in the answers that arrived; returns how many brought a name. */
+/* Milliseconds until resolver_drain() has work without the descriptor (a
+ * query's timeout, a look at the files), or -1 when nothing is pending. */
+int resolver_timeout_ms(const struct resolver *r);
+
+/* Whether queries are queued or in flight. */
+bool resolver_busy(const struct resolver *r);
+
+/* Read answers, handle timeouts, send queued queries; returns how many
+ * addresses got a name. */
 int resolver_drain(struct resolver *r);
 
-/* Wait until nothing is queued or in flight, or timeout_ms passed, then
- * take in the answers; for --once. */
+/* Hand each flow that waited for a name that has arrived to fn, once, and
+ * forget it; stops at fn's first non-zero return, which it returns.
+ * *overflow is set when a name arrived for an address that had more
+ * waiting flows than could be remembered. */
+int resolver_take_waiters(struct resolver *r, int (*fn)(const struct resolver_waiter *w, void *data),
+			  void *data, bool *overflow);
+
+/* Drain until nothing is pending or timeout_ms passed (tests, tools). */
 void resolver_wait(struct resolver *r, unsigned int timeout_ms);
 
-/* Change the cache lifetimes, in seconds (tests). */
-void resolver_set_lifetimes(struct resolver *r, unsigned int pos_s, unsigned int neg_s,
-			    unsigned int fail_s);
+/* Change the cache lifetimes, in seconds (tests): positive TTLs are
+ * clamped to [ttl_min, ttl_max]. */
+void resolver_set_lifetimes(struct resolver *r, unsigned int ttl_min, unsigned int ttl_max,
+			    unsigned int neg_s, unsigned int fail_s);
 
 /* Fill st with the counters. */
 void resolver_stats(const struct resolver *r, struct resolver_stats *st);
