@@ -58,6 +58,7 @@ struct ctsource {
 	char *evbuf;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
+	bool ev_drained;		/* the last event read emptied the queue */
 };
 
 struct ctsource *ctsource_new(void)
@@ -360,12 +361,15 @@ int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data)
 	struct parse_ctx pc = { cb, data, 0, -1, 0 };
 	int total = 0;
 
+	s->ev_drained = false;
 	for (int round = 0; round < EV_ROUNDS; round++) {
 		int n = recvmmsg(mnl_socket_get_fd(s->ev), s->msgs, EV_BATCH, MSG_DONTWAIT, NULL);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				s->ev_drained = true;
 				return total;
+			}
 			if (errno == EINTR)
 				continue;
 			return -1;
@@ -381,10 +385,18 @@ int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data)
 			}
 			total++;
 		}
-		if (n < EV_BATCH)
+		/* a short batch: the queue was empty when it was taken */
+		if (n < EV_BATCH) {
+			s->ev_drained = true;
 			return total;
+		}
 	}
 	return total;
+}
+
+bool ctsource_events_drained(const struct ctsource *s)
+{
+	return s->ev_drained;
 }
 
 /* Whether a dump buffer ends the dump (the last part, or an error). */

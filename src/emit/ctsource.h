@@ -66,6 +66,10 @@ int ctsource_dump_sync(struct ctsource *s, int family, const struct ctsource_dum
  * or -1 with errno: ENOBUFS means events were lost (the socket stays open). */
 int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data);
 
+/* Whether the last ctsource_event_read() found the queue empty in the end,
+ * so that every event the kernel queued before that call has been read. */
+bool ctsource_events_drained(const struct ctsource *s);
+
 /* Whether the last dump request was refused for lack of CAP_NET_ADMIN. */
 bool ctsource_is_eperm(int err);
 

@@ -32,6 +32,8 @@
 #define DEFAULT_DNS_TIMEOUT_MS 2000
 /* late DNS answers are folded into update records at most this often */
 #define NAME_PASS_MS 1000
+/* dead flows are forgotten by a pass over the tracker this often */
+#define EXPIRE_MS 1000
 
 enum { EXIT_USAGE = 2 };
 
@@ -76,6 +78,7 @@ struct emitter {
 	int write_errno;		/* errno of the failed write */
 	unsigned int want_flags;	/* TRACKED_* that enrichment may still add */
 	uint64_t dump_done_ms;		/* when the last dump ended */
+	uint64_t drained_ms;		/* when the event queue was last seen empty */
 };
 
 static void die_usage(const char *fmt, const char *arg)
@@ -421,6 +424,13 @@ static int run_once(struct emitter *em)
 
 /* --- follow mode ------------------------------------------------------------------ */
 
+/* What the tracker needs to know of the loop's progress. */
+static struct tracker_now tracker_clock(const struct emitter *em)
+{
+	return (struct tracker_now){ .gen = em->gen, .dumping = em->dumping,
+				     .ms = mono_ms(), .drained_ms = em->drained_ms };
+}
+
 static int write_destroy(const struct tracked *e, void *data)
 {
 	struct emitter *em = data;
@@ -433,73 +443,63 @@ static int write_destroy(const struct tracked *e, void *data)
 	return put_record(em, &f);
 }
 
-static int forget(const struct tracked *e, void *data)
-{
-	(void)e, (void)data;
-	return 0;
-}
-
+/* Events and dumps both go through tracker_observe(), which alone decides
+ * what the stream says of a flow (see tracker.c); flows without an id (old
+ * kernels) cannot be tracked and are passed on as the kernel tells them. */
 static int on_event(struct flow *f, void *data)
 {
 	struct emitter *em = data;
-	struct tracked *e = f->has & FLOW_HAS_ID ? tracker_find(em->trk, f) : NULL;
-	bool tracked = e != NULL;
 	bool match = filter_match(&em->o->filter, f);
+	struct tracker_now now;
+	struct tracked *e;
+	int rc;
 
+	if (!(f->has & FLOW_HAS_ID)) {
+		if (!match)
+			return 0;
+		enrich_flow(em->enr, f);
+		return put_record(em, f);
+	}
+	e = tracker_find(em->trk, f);
 	/* the socket may be gone by now: keep the owner we found before */
 	if (e)
 		tracker_owner(e, f);
-	if (f->action == FLOW_DESTROY) {
-		/* a destroy has no state: trust what we wrote before */
-		if (!tracked && !match)
-			return 0;
-		if (tracked)
-			tracker_remove(em->trk, f);
+	if (match || e)
 		enrich_flow(em->enr, f);
-		return put_record(em, f);
-	}
-	if (!match) {
-		if (!tracked)
-			return 0;
-		/* it left the filter (a state change): readers should drop it */
-		tracker_remove(em->trk, f);
-		f->action = FLOW_DESTROY;
-		enrich_flow(em->enr, f);
-		return put_record(em, f);
-	}
-	enrich_flow(em->enr, f);
-	if (f->has & FLOW_HAS_ID && tracker_put(em->trk, f, em->gen) < 0)
-		return -1;
-	return put_record(em, f);
+	now = tracker_clock(em);
+	rc = tracker_observe(em->trk, f, TRACKER_EVENT, match, &now);
+	return rc <= 0 ? rc : put_record(em, f);
 }
 
 static int on_dump(struct flow *f, void *data)
 {
 	struct emitter *em = data;
-	int changed;
+	bool match = filter_match(&em->o->filter, f);
+	struct tracker_now now;
+	struct tracked *e;
+	int rc;
 
 	em->dump_seen++;
-	if (!filter_match(&em->o->filter, f))
-		return 0;
-	if (em->dump_kind == DUMP_INTERVAL && f->has & FLOW_HAS_ID) {
-		/* most flows are as they were: skip their enrichment */
-		struct tracked *e = tracker_find(em->trk, f);
-
-		if (e && tracker_settled(e, f, em->want_flags, em->gen))
+	if (!(f->has & FLOW_HAS_ID)) {
+		if (!match || em->dump_kind != DUMP_SNAPSHOT)
 			return 0;
-	}
-	enrich_flow(em->enr, f);
-	if (!(f->has & FLOW_HAS_ID))
-		return em->dump_kind == DUMP_SNAPSHOT ? put_record(em, f) : 0;
-	changed = tracker_put(em->trk, f, em->gen);
-	if (changed < 0)
-		return -1;
-	if (em->dump_kind == DUMP_SNAPSHOT)
+		enrich_flow(em->enr, f);
 		return put_record(em, f);
-	if (!changed)
+	}
+	e = tracker_find(em->trk, f);
+	if (!e && !match)
 		return 0;
-	f->action = FLOW_UPDATE;
-	return put_record(em, f);
+	/* most flows are as they were: skip their enrichment */
+	if (e && em->dump_kind == DUMP_INTERVAL &&
+	    tracker_settled(e, f, em->want_flags, em->gen))
+		return 0;
+	if (e)
+		tracker_owner(e, f);
+	enrich_flow(em->enr, f);
+	now = tracker_clock(em);
+	rc = tracker_observe(em->trk, f, em->dump_kind == DUMP_SNAPSHOT ? TRACKER_SNAPSHOT :
+			     TRACKER_REFRESH, match, &now);
+	return rc <= 0 ? rc : put_record(em, f);
 }
 
 static int start_dump(struct emitter *em, int kind)
@@ -519,18 +519,20 @@ static int start_dump(struct emitter *em, int kind)
 static int next_dump_step(struct emitter *em)
 {
 	struct ctsource_dump_filter df;
+	struct tracker_now now;
 
 	plan_dumps(em, &df);
 	if (em->fam_next < em->nfam)
 		return ctsource_dump_start(em->src, em->families[em->fam_next++], &df);
 	em->dumping = false;
 	em->dump_done_ms = mono_ms();
+	now = tracker_clock(em);
 	if (em->dump_kind == DUMP_SNAPSHOT) {
 		/* readers drop what the frame did not contain; so do we */
-		tracker_sweep(em->trk, em->gen, forget, em);
-		if (put_marker(em, FLOW_MARK_SNAPSHOT_END) < 0)
+		if (tracker_sweep(em->trk, TRACKER_SNAPSHOT, &now, write_destroy, em) < 0 ||
+		    put_marker(em, FLOW_MARK_SNAPSHOT_END) < 0)
 			return -1;
-	} else if (tracker_sweep(em->trk, em->gen, write_destroy, em) < 0) {
+	} else if (tracker_sweep(em->trk, TRACKER_REFRESH, &now, write_destroy, em) < 0) {
 		return -1;
 	}
 	if (em->dump_seen == 0 && !em->hinted_empty) {
@@ -552,7 +554,9 @@ static int late_names(struct tracked *e, void *data)
 	struct emitter *em = data;
 	struct flow f;
 
-	if ((e->flags & (TRACKED_SRC_NAME | TRACKED_DST_NAME)) ==
+	/* only flows alive in the stream get records */
+	if ((e->life != TRACKED_ALIVE && e->life != TRACKED_MISSING) ||
+	    (e->flags & (TRACKED_SRC_NAME | TRACKED_DST_NAME)) ==
 	    (TRACKED_SRC_NAME | TRACKED_DST_NAME))
 		return 0;
 	tracker_to_flow(e, &f);
@@ -588,7 +592,7 @@ static void take_pending_signal(const sigset_t *stops)
 static int run_follow(struct emitter *em, const sigset_t *stops)
 {
 	size_t granted = 0;
-	uint64_t next_interval, next_names = 0;
+	uint64_t next_interval, next_names = 0, next_expire = 0;
 	bool names_pending = false;
 	sigset_t empty;
 
@@ -653,8 +657,14 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			em->write_errno = EPIPE;
 			return 0;
 		}
-		/* events first: they are the ones the kernel can drop */
-		if (ctsource_event_read(em->src, on_event, em) < 0) {
+		/* events first: they are the ones the kernel can drop; the
+		 * tracker waits for the queue to be read empty before it takes
+		 * a dump's word that a flow came or went without an event */
+		now = mono_ms();
+		if (ctsource_event_read(em->src, on_event, em) >= 0) {
+			if (ctsource_events_drained(em->src))
+				em->drained_ms = now;
+		} else {
 			if (errno != ENOBUFS)
 				return -1;
 			if (em->o->verbose)
@@ -685,6 +695,12 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			next_names = mono_ms() + NAME_PASS_MS / 4;
 		}
 		now = mono_ms();
+		if (now >= next_expire) {
+			struct tracker_now tn = tracker_clock(em);
+
+			tracker_expire(em->trk, &tn);
+			next_expire = now + EXPIRE_MS;
+		}
 		if (names_pending && now >= next_names) {
 			names_pending = false;
 			next_names = now + NAME_PASS_MS;

@@ -2,7 +2,7 @@
 """lifecycle - check that a follow-mode flowtop-emit stream keeps every
 flow's life in order.
 
-  lifecycle.py [-v] < flowtop-emit NDJSON
+  lifecycle.py [-v] [--table FILE] < flowtop-emit NDJSON
 
 A flow (conntrack id plus original tuple: ids are 32-bit hashes) lives as
 `new` or `snapshot`, then `update`s and `snapshot`s, then exactly one
@@ -13,7 +13,10 @@ flow it does not mention, as a reader drops them.  TCP states only move
 forward (SYN_SENT ... CLOSE).
 
 Prints one summary line (and with -v up to 20 examples of each fault) on
-stderr; exits 1 when any rule is broken, 2 on unreadable input.
+stderr; exits 1 when any rule is broken, 2 on unreadable input.  --table
+writes the flows alive at the end, one a line as ctkeys.py prints them
+without the state (id proto src sport dst dport), sorted, for diff against
+`ctkeys.py conntrack | cut -d' ' -f1-6`.
 """
 import json
 import sys
@@ -32,7 +35,11 @@ def flow_key(r):
             s.get("port"), d.get("ip"), d.get("port"), ct.get("icmp", {}).get("id"))
 
 
-def check(lines, verbose):
+def key_line(key):
+    return " ".join("-" if x is None else str(x) for x in key[:6])
+
+
+def check(lines, verbose, table):
     alive = {}          # key -> last TCP state rank (or None)
     dead = {}           # key -> (line number, how): destroyed or dropped by a frame
     frame, seen = None, set()   # frame: line of the open snapshot-begin
@@ -104,6 +111,10 @@ def check(lines, verbose):
             fault("state backwards", n, key, "(%s after rank %d)" % (state, old))
         if rank is not None:
             alive[key] = rank
+    if table:
+        with open(table, "w") as f:
+            for k in sorted(key_line(k) for k in alive):
+                print(k, file=f)
     bad = sum(len(v) for v in faults.values())
     summary = ", ".join("%d %s" % (v, k) for k, v in counts.items())
     summary += "; " + ", ".join("%d %s" % (len(v), k) for k, v in faults.items())
@@ -116,8 +127,10 @@ def check(lines, verbose):
 
 
 def main():
-    verbose = "-v" in sys.argv[1:]
-    sys.exit(check(sys.stdin, verbose))
+    args = sys.argv[1:]
+    verbose = "-v" in args
+    table = args[args.index("--table") + 1] if "--table" in args[:-1] else None
+    sys.exit(check(sys.stdin, verbose, table))
 
 
 main()

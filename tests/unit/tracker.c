@@ -20,6 +20,94 @@ static int count_cb(const struct tracked *e, void *data)
 	return 0;
 }
 
+static int each_cb(struct tracked *e, void *data)
+{
+	(void)e;
+	(*(int *)data)++;
+	return 0;
+}
+
+/* One sighting; returns the action to write, or -1 for none. */
+static int see(struct tracker *t, struct flow *f, enum tracker_src src, int action,
+	       const char *state, const struct tracker_now *now)
+{
+	f->action = (uint8_t)action;
+	f->state = state;
+	return tracker_observe(t, f, src, true, now) == 1 ? f->action : -1;
+}
+
+/* The races of follow mode, one by one (see tracker.c). */
+static void lifecycle(void)
+{
+	struct tracker *t = tracker_new();
+	struct flow f = { .has = FLOW_HAS_ID | FLOW_HAS_TUPLE, .id = 7, .l4proto = 6 };
+	struct tracker_now now = { .gen = 1, .ms = 1000, .drained_ms = 1000 };
+	int n = 0;
+
+	/* a refresh dump sees a flow before its NEW event is read */
+	now.dumping = true;
+	ok(see(t, &f, TRACKER_REFRESH, FLOW_SNAPSHOT, "SYN_RECV", &now) == -1,
+	   "a dump's unknown flow waits for its NEW event");
+	now.dumping = false;
+	ok(see(t, &f, TRACKER_EVENT, FLOW_NEW, "SYN_SENT", &now) == FLOW_NEW,
+	   "the NEW event is written as new");
+	ok(see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "ESTABLISHED", &now) == FLOW_UPDATE,
+	   "an update follows");
+	now.gen = 2, now.dumping = true;
+	ok(see(t, &f, TRACKER_REFRESH, FLOW_SNAPSHOT, "SYN_RECV", &now) == -1,
+	   "an older state from a dump is dropped");
+	now.dumping = false;
+	ok(see(t, &f, TRACKER_SNAPSHOT, FLOW_SNAPSHOT, "SYN_RECV", &now) == FLOW_SNAPSHOT &&
+	   !strcmp(f.state, "ESTABLISHED"), "a frame names it with the state written before");
+
+	/* a dump misses it: missing, not destroyed; the DESTROY event ends it */
+	now.gen = 3, now.ms = 2000;
+	tracker_sweep(t, TRACKER_REFRESH, &now, count_cb, &n);
+	ok(n == 0 && tracker_find(t, &f)->life == TRACKED_MISSING, "missed once: missing, no destroy");
+	ok(see(t, &f, TRACKER_EVENT, FLOW_DESTROY, NULL, &now) == FLOW_DESTROY,
+	   "the kernel's destroy is written");
+	ok(see(t, &f, TRACKER_EVENT, FLOW_DESTROY, NULL, &now) == -1, "a second one is not");
+	ok(see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "CLOSE", &now) == -1, "nor an update after it");
+	now.dumping = true;
+	ok(see(t, &f, TRACKER_REFRESH, FLOW_SNAPSHOT, "TIME_WAIT", &now) == -1,
+	   "nor data of a dump that began before it");
+	now.dumping = false;
+	ok(see(t, &f, TRACKER_EVENT, FLOW_NEW, "SYN_SENT", &now) == FLOW_NEW,
+	   "a NEW event with the same id and tuple is a new life");
+
+	/* lost DESTROY: missed by two dumps after the queue was read empty */
+	now.gen = 4, now.ms = 3000;
+	tracker_sweep(t, TRACKER_REFRESH, &now, count_cb, &n);
+	now.gen = 5, now.ms = 3200, now.drained_ms = 3200;
+	tracker_sweep(t, TRACKER_REFRESH, &now, count_cb, &n);
+	ok(n == 0, "not before the event queue was read empty a grace after");
+	now.gen = 6, now.ms = 4000, now.drained_ms = 4000;
+	tracker_sweep(t, TRACKER_REFRESH, &now, count_cb, &n);
+	ok(n == 1, "then the sweep writes its destroy, once");
+	ok(see(t, &f, TRACKER_EVENT, FLOW_DESTROY, NULL, &now) == -1,
+	   "and a late DESTROY event is not written again");
+
+	/* a flow with no NEW event at all is written from a later dump */
+	f.id = 8;
+	now.gen = 7;
+	ok(see(t, &f, TRACKER_REFRESH, FLOW_SNAPSHOT, "ESTABLISHED", &now) == -1, "pending");
+	now.gen = 8, now.ms = 5000, now.drained_ms = 5000;
+	ok(see(t, &f, TRACKER_REFRESH, FLOW_SNAPSHOT, "ESTABLISHED", &now) == FLOW_NEW,
+	   "no NEW event within the grace: written as new from the dump");
+	/* a pending flow that goes before its first record says nothing */
+	f.id = 9;
+	ok(see(t, &f, TRACKER_REFRESH, FLOW_SNAPSHOT, "ESTABLISHED", &now) == -1 &&
+	   see(t, &f, TRACKER_EVENT, FLOW_DESTROY, NULL, &now) == -1,
+	   "a destroy of a flow never written is not written");
+	/* the kernel reopens a closed connection in place: events say so */
+	f.id = 10;
+	see(t, &f, TRACKER_EVENT, FLOW_NEW, "SYN_SENT", &now);
+	see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "CLOSE", &now);
+	ok(see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "SYN_SENT", &now) == FLOW_UPDATE,
+	   "an event's state follows an event's");
+	tracker_free(t);
+}
+
 int main(void)
 {
 	struct tracker *t = tracker_new();
@@ -57,15 +145,31 @@ int main(void)
 	ok(bad == 0 && tracker_count(t) == (size_t)N / 2, "removal keeps every other entry findable");
 	ok(!tracker_remove(t, with_id(&f, 1)), "removing twice says so");
 
-	/* sweep: only entries seen in generation 3 survive */
+	/* a snapshot frame's end: only entries seen in generation 3 live on */
 	for (int i = 1; i < N; i += 4)
 		tracker_put(t, with_id(&f, (uint32_t)i * 7919u + 1), 3);
-	tracker_sweep(t, 3, count_cb, &n);
-	ok(n == N / 4 && tracker_count(t) == (size_t)N / 4, "sweep reports and drops the unseen");
+	{
+		struct tracker_now now = { .gen = 3, .ms = 1000 };
+
+		tracker_sweep(t, TRACKER_SNAPSHOT, &now, count_cb, &n);
+	}
+	ok(n == 0, "a frame's end writes no destroys");
+	n = 0;
+	tracker_each(t, each_cb, &n);
+	ok(n == N / 4, "only the flows the frame saw are alive");
 	bad = 0;
-	for (int i = 1; i < N; i += 2)
-		bad += (tracker_find(t, with_id(&f, (uint32_t)i * 7919u + 1)) != NULL) != (i % 4 == 1);
-	ok(bad == 0, "the seen survive the sweep");
+	for (int i = 1; i < N; i += 2) {
+		struct tracked *e = tracker_find(t, with_id(&f, (uint32_t)i * 7919u + 1));
+
+		bad += !e || (e->life == TRACKED_ALIVE) != (i % 4 == 1);
+	}
+	ok(bad == 0, "the rest are dead, remembered for a while");
+	{
+		struct tracker_now now = { .gen = 4, .ms = 2000, .drained_ms = 2000 };
+
+		tracker_expire(t, &now);
+	}
+	ok(tracker_count(t) == (size_t)N / 4, "and forgotten once nothing stale can name them");
 	tracker_free(t);
 
 	/* two live flows with the same id (a hash collision) stay two */
@@ -81,5 +185,6 @@ int main(void)
 		   "removing one leaves the other");
 	}
 	tracker_free(t);
+	lifecycle();
 	return tap_done();
 }
