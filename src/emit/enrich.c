@@ -238,9 +238,3 @@ int enrich_late_flows(struct enrich *e, int (*fn)(const struct flow *key, void *
 	}
 	return resolver_take_waiters(e->res, late_one, &c, walk_all);
 }
-
-void enrich_wait(struct enrich *e, unsigned int timeout_ms)
-{
-	if (e && e->res)
-		resolver_wait(e->res, timeout_ms);
-}

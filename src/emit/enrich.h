@@ -70,10 +70,6 @@ int enrich_drain(struct enrich *e);
  * fn's first non-zero return, which it returns.  *walk_all is set when a
  * name arrived for more flows than could be remembered: the caller should
  * then look at all its flows once. */
-/* Wait until no look-up is pending or timeout_ms passed (no signal
- * handling: callers with signals to watch poll enrich_fd themselves). */
-void enrich_wait(struct enrich *e, unsigned int timeout_ms);
-
 int enrich_late_flows(struct enrich *e, int (*fn)(const struct flow *key, void *data),
 		      void *data, bool *walk_all);
 

@@ -23,6 +23,8 @@
 #include "enrich.h"
 #include "field.h"
 #include "filter.h"
+#include "output.h"
+#include "num.h"
 #include "tracker.h"
 #include "writer.h"
 
@@ -30,10 +32,16 @@
 #define DEFAULT_INTERVAL_MS 2000
 #define DEFAULT_BUFFER (64u << 20)
 #define DEFAULT_DNS_TIMEOUT_MS 2000
-/* late DNS answers are folded into update records at most this often */
+#define MAX_DNS_TIMEOUT_S 60	/* a --once that waits longer is a mistake */
+/* a pass over the whole table for late names - only when an address had
+ * more waiting flows than the resolver remembers - at most this often */
 #define NAME_PASS_MS 1000
 /* dead flows are forgotten by a pass over the tracker this often */
 #define EXPIRE_MS 1000
+/* output waiting for a slow reader past this stops the loop taking input,
+ * so the kernel drops events (an overrun, a resync when the reader is back)
+ * instead of our memory growing */
+#define OUT_HIGH_WATER (4u << 20)
 
 enum { EXIT_USAGE = 2 };
 
@@ -63,6 +71,7 @@ struct emitter {
 	struct opts *o;
 	struct ctsource *src;
 	struct writer *w;
+	struct output *out;		/* follow mode's stdout */
 	struct tracker *trk;
 	struct enrich *enr;
 	uint32_t gen;
@@ -276,7 +285,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->enrich.dns = false;
 			break;
 		case OPT_DNS_TIMEOUT:
-			o->enrich.dns_timeout_ms = parse_seconds_ms(optarg, "dns timeout");
+			if (num_parse_ms(optarg, MAX_DNS_TIMEOUT_S, &o->enrich.dns_timeout_ms) < 0)
+				die_usage("invalid dns timeout '%s' (0 to 60 seconds)", optarg);
 			break;
 		case OPT_NO_PROCESS:
 			o->enrich.process = false;
@@ -316,6 +326,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->filter.want_v4 = !only6;
 	o->filter.want_v6 = !only4;
 	o->enrich.verbose = o->verbose;
+	/* follow mode writes an update when a name arrives; --once waits */
+	o->enrich.late_names = !o->once;
 }
 
 static uint64_t mono_ms(void)
@@ -406,13 +418,51 @@ static void hint_empty(void)
 		"filter hook output priority 0; ct state new,established counter; } }')\n");
 }
 
-static int run_once(struct emitter *em)
+static void take_pending_signal(const sigset_t *stops);
+
+/* --once: wait for the names of the prefetch pass, at most --dns-timeout,
+ * in a ppoll that alone lets SIGINT and SIGTERM in, so a signal ends the
+ * wait at once however busy the resolver is. */
+static void once_wait_names(struct emitter *em, const sigset_t *stops)
+{
+	uint64_t deadline = mono_ms() + em->o->enrich.dns_timeout_ms;
+	sigset_t old, open;
+
+	sigprocmask(SIG_BLOCK, stops, &old);
+	open = old;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sigismember(stops, sig))
+			sigdelset(&open, sig);
+	enrich_drain(em->enr);
+	while (!stop_signal && enrich_busy(em->enr)) {
+		struct pollfd pfd = { enrich_fd(em->enr), POLLIN, 0 };
+		uint64_t now = mono_ms();
+		int t = enrich_timeout_ms(em->enr);
+		struct timespec ts;
+
+		if (now >= deadline)
+			break;
+		if (t < 0 || (uint64_t)t > deadline - now)
+			t = (int)(deadline - now);
+		ts.tv_sec = t / 1000;
+		ts.tv_nsec = (long)(t % 1000) * 1000000;
+		ppoll(&pfd, 1, &ts, &open);
+		take_pending_signal(stops);
+		if (!stop_signal)
+			enrich_drain(em->enr);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static int run_once(struct emitter *em, const sigset_t *stops)
 {
 	if (em->o->enrich.dns) {
 		enrich_scan_begin(em->enr);
 		if (dump_blocking(em, once_prefetch) < 0)
 			return -1;
-		enrich_wait(em->enr, em->o->enrich.dns_timeout_ms);
+		once_wait_names(em, stops);
+		if (stop_signal)
+			return 0;	/* no records: main says which signal */
 	}
 	enrich_scan_begin(em->enr);
 	if (dump_blocking(em, once_write) < 0)
@@ -576,6 +626,38 @@ static int late_names(struct tracked *e, void *data)
 	return 0;
 }
 
+/* A flow that waited for a name that has arrived: an update if the kernel
+ * still has it.  Costs one look-up per waiting flow, not a pass over the
+ * table. */
+static int late_flow(const struct flow *key, void *data)
+{
+	struct emitter *em = data;
+	struct tracked *e = tracker_find(em->trk, key);
+
+	return e ? late_names(e, em) : 0;
+}
+
+/* Write what the reader takes now.  Where no non-blocking way to the file
+ * was found, the stop signals are let in around the write, which they
+ * interrupt (no SA_RESTART); a signal that comes just before the write
+ * waits for the reader there, the one case this cannot help. */
+static int flush_out(struct emitter *em, const sigset_t *stops)
+{
+	bool let_in = output_may_block(em->out);
+	sigset_t old;
+	int rc;
+
+	if (let_in)
+		sigprocmask(SIG_UNBLOCK, stops, &old);
+	rc = output_flush(em->out);
+	if (let_in)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
+		em->write_failed = true;
+		em->write_errno = errno;
+	}
+	return rc;
+}
 
 /* ppoll() only delivers a pending signal when it would sleep; with a
  * descriptor always ready (a busy resolver, a flood of events) the signal
@@ -610,7 +692,8 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			nfct_filter_destroy(kf);
 		}
 	}
-	writer_set_flush(em->w, true);
+	/* records collect in the output's buffer, written once a round */
+	writer_set_flush(em->w, false);
 	if (start_dump(em, DUMP_SNAPSHOT) < 0 || next_dump_step(em) < 0)
 		return -1;
 	next_interval = mono_ms() + em->o->interval_ms;
@@ -621,15 +704,25 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 		int nfd = 0, timeout = -1, rc;
 		uint64_t now = mono_ms();
 		struct timespec ts, *tsp = NULL;
+		bool backlog;
 
-		pfd[nfd++] = (struct pollfd){ ctsource_event_fd(em->src), POLLIN, 0 };
-		if (em->dumping)
-			pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
-		if (enrich_fd(em->enr) >= 0)
-			pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
+		if (flush_out(em, stops) < 0)
+			break;
+		/* a reader that does not keep up: wait for it, and only it */
+		backlog = output_pending(em->out) > OUT_HIGH_WATER;
+		if (!backlog) {
+			pfd[nfd++] = (struct pollfd){ ctsource_event_fd(em->src), POLLIN, 0 };
+			if (em->dumping)
+				pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
+			if (enrich_fd(em->enr) >= 0)
+				pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
+		}
 		/* a reader that went away shows as POLLERR on our end of the pipe,
 		 * so a quiet table does not keep us running for nobody */
-		pfd[nfd++] = (struct pollfd){ STDOUT_FILENO, 0, 0 };
+		pfd[nfd++] = (struct pollfd){ output_fd(em->out),
+					      output_pending(em->out) ? POLLOUT : 0, 0 };
+		if (backlog)
+			goto wait;
 		if (em->o->interval_ms && !em->dumping)
 			timeout = now >= next_interval ? 0 : (int)(next_interval - now);
 		if (names_pending) {
@@ -637,12 +730,21 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 
 			timeout = timeout < 0 || t < timeout ? t : timeout;
 		}
+		/* the resolver's own timeouts: a query given up, a retry */
+		{
+			int t = enrich_timeout_ms(em->enr);
+
+			if (t >= 0 && (timeout < 0 || t < timeout))
+				timeout = t;
+		}
 		if (timeout >= 0) {
 			ts.tv_sec = timeout / 1000;
 			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
 			tsp = &ts;
 		}
-		/* signals are blocked outside ppoll, so none slips between checks */
+wait:
+		/* signals are blocked outside ppoll, so none slips between
+		 * checks; a stalled reader holds nothing but this ppoll */
 		rc = ppoll(pfd, (nfds_t)nfd, tsp, &empty);
 		take_pending_signal(stops);
 		if (stop_signal)
@@ -657,6 +759,8 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			em->write_errno = EPIPE;
 			return 0;
 		}
+		if (backlog)
+			continue;
 		/* events first: they are the ones the kernel can drop; the
 		 * tracker waits for the queue to be read empty before it takes
 		 * a dump's word that a flow came or went without an event */
@@ -690,9 +794,18 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 					return -1;
 			}
 		}
-		if (enrich_fd(em->enr) >= 0 && enrich_drain(em->enr) > 0 && !names_pending) {
-			names_pending = true;
-			next_names = mono_ms() + NAME_PASS_MS / 4;
+		if (enrich_fd(em->enr) >= 0) {
+			bool walk_all = false;
+
+			enrich_drain(em->enr);
+			if (enrich_late_flows(em->enr, late_flow, em, &walk_all) < 0)
+				return -1;
+			/* an address more flows waited on than were remembered:
+			 * one pass over the table, at most once a NAME_PASS_MS */
+			if (walk_all && !names_pending) {
+				names_pending = true;
+				next_names = next_names > mono_ms() ? next_names : mono_ms();
+			}
 		}
 		now = mono_ms();
 		if (now >= next_expire) {
@@ -716,6 +829,9 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 				return -1;
 		}
 	}
+	/* what the reader takes now; a stalled one does not hold the exit */
+	if (!em->write_failed && !output_may_block(em->out))
+		flush_out(em, stops);
 	return 0;
 }
 
@@ -786,7 +902,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": byte and packet counters are off "
 			"(net.netfilter.nf_conntrack_acct=0); --accounting turns them on for this run\n");
 
-	em.w = writer_new(stdout, o.fmt, o.nfields ? o.fields : NULL, o.nfields);
+	if (!o.once)
+		em.out = output_open(STDOUT_FILENO);
+	if (o.once || em.out)
+		em.w = writer_new(o.once ? stdout : output_stream(em.out), o.fmt,
+				  o.nfields ? o.fields : NULL, o.nfields);
 	em.trk = tracker_new();
 	em.enr = enrich_new(&o.enrich);
 	if (!em.w || !em.trk || !em.enr) {
@@ -802,7 +922,7 @@ int main(int argc, char **argv)
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	}
 
-	rc = o.once ? run_once(&em) : run_follow(&em, &block);
+	rc = o.once ? run_once(&em, &block) : run_follow(&em, &block);
 	if (rc < 0 && !em.write_failed) {
 		if (ctsource_is_eperm(errno))
 			fprintf(stderr, PROG ": cannot read the connection tracking table: %s "
@@ -831,10 +951,15 @@ out:
 	enrich_free(em.enr);
 	tracker_free(em.trk);
 	writer_free(em.w);
+	output_close(em.out);
 	ctsource_free(em.src);
 	if (fclose(stdout) == EOF && errno != EPIPE && !em.write_failed) {
 		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));
 		status = 1;
 	}
+	/* --once cut short by a signal wrote nothing or part of the table: a
+	 * script must be able to tell that from an empty table */
+	if (o.once && stop_signal && status == 0)
+		status = 128 + stop_signal;
 	return status;
 }

@@ -61,6 +61,7 @@ struct rentry {
 	uint8_t family, state;
 	bool refresh;				/* positive, a new query pending */
 	bool overflow;				/* waiters were left out */
+	bool failed;				/* negative for a failure, not NXDOMAIN */
 	union flow_addr a;
 	uint64_t expire;			/* monotonic ns */
 	char *name;
@@ -469,6 +470,7 @@ static void set_negative(struct resolver *r, struct rentry *e, bool temporary)
 	}
 	free(e->name);
 	e->name = NULL;
+	e->failed = temporary;
 	e->expire = now + (temporary ? r->fail_ttl : r->neg_ttl);
 	waiters_free(r, e);
 	if (e->state != ST_NEGATIVE)
@@ -894,6 +896,10 @@ static void channel_renew(struct resolver *r)
 	r->st.reinits++;
 	read_nameservers(r);
 	ares_destroy(old);	/* its queries come back through on_answer */
+	/* what failed with the old servers is asked of the new ones */
+	for (struct rentry *e = r->neg.head; e; e = e->next)
+		if (e->failed)
+			e->expire = 0;
 	if (r->verbose)
 		fprintf(stderr, "flowtop-emit: '%s' changed: %u name server(s), %u ms a try, "
 			"%u tries\n", RESOLV_PATH, r->nns, r->try_ms, r->tries);
