@@ -4,6 +4,14 @@
  *
  * The pid and uid caches hold pointers to separately allocated entries so
  * that a string handed out never moves when a table grows or is swept.
+ *
+ * User names come from getpwuid_r, which may ask a directory (LDAP, sssd)
+ * and block for as long as it likes; so one helper thread makes those
+ * calls, and the main thread only ever waits for it a few milliseconds,
+ * and only while the directory has been answering fast (see procmap_user).
+ * The thread is detached and shares a small refcounted struct with the
+ * map, so a call stuck in the directory holds back neither the stream nor
+ * the exit.
  */
 #include "procmap.h"
 
@@ -11,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,7 +137,30 @@ struct proc_ent {
 
 struct user_ent {
 	struct pent_hdr h;
-	char *name;		/* NULL: no such user */
+	bool pending;		/* no answer yet */
+	bool asked;		/* queued for the helper (its queue may be full) */
+	char *name;		/* NULL: no such user (or not known yet) */
+};
+
+/* A finished look-up, from the helper to the main thread. */
+struct user_done {
+	struct user_done *next;
+	uint32_t uid;
+	char *name;
+};
+
+/* Shared by the map (main thread) and the helper, under mu. */
+struct usershare {
+	pthread_mutex_t mu;
+	pthread_cond_t work;		/* a uid queued, or stop */
+	pthread_cond_t done_cv;		/* a look-up finished */
+	uint32_t q[PROCMAP_MAX_USERS];
+	unsigned int qhead, qlen;
+	bool busy;			/* inside getpwuid_r */
+	bool stop;
+	unsigned int refs;		/* the map and the helper */
+	uint64_t last_ns;		/* how long the last look-up took */
+	struct user_done *done;
 };
 
 struct procmap {
@@ -141,8 +173,7 @@ struct procmap {
 	struct ino_ent *ino;
 	size_t ino_cap, ino_n;
 	struct ptab procs, users;
-	char *pwbuf;
-	size_t pwlen;
+	struct usershare *us;		/* NULL until the first user look-up */
 };
 
 static uint64_t mono_ns(void)
@@ -160,6 +191,8 @@ static void drop_proc(struct pent_hdr *h)
 	free(e->exe);
 	free(e);
 }
+
+static void share_release(struct usershare *u, bool stop);
 
 static void drop_user(struct pent_hdr *h)
 {
@@ -190,8 +223,9 @@ void procmap_free(struct procmap *p)
 		return;
 	ptab_free(&p->procs, drop_proc);
 	ptab_free(&p->users, drop_user);
+	if (p->us)
+		share_release(p->us, true);
 	free(p->ino);
-	free(p->pwbuf);
 	free(p->proc);
 	free(p);
 }
@@ -431,38 +465,204 @@ const struct procmap_proc *procmap_proc(struct procmap *p, uint32_t pid)
 
 /* --- uid -> user name ------------------------------------------------------------ */
 
-static char *lookup_user(struct procmap *p, uint32_t uid)
+static void share_free(struct usershare *u)
+{
+	while (u->done) {
+		struct user_done *d = u->done;
+
+		u->done = d->next;
+		free(d->name);
+		free(d);
+	}
+	pthread_cond_destroy(&u->work);
+	pthread_cond_destroy(&u->done_cv);
+	pthread_mutex_destroy(&u->mu);
+	free(u);
+}
+
+/* Drop one reference; the last one out frees.  The map's release also
+ * stops the helper, without waiting for a look-up in progress. */
+static void share_release(struct usershare *u, bool stop)
+{
+	bool last;
+
+	pthread_mutex_lock(&u->mu);
+	if (stop) {
+		u->stop = true;
+		pthread_cond_signal(&u->work);
+	}
+	last = --u->refs == 0;
+	pthread_mutex_unlock(&u->mu);
+	if (last)
+		share_free(u);
+}
+
+/* getpwuid_r with a buffer that grows; a clean copy of the name or NULL. */
+static char *lookup_user(uint32_t uid, char **buf, size_t *len)
 {
 	struct passwd pw, *res = NULL;
 	int rc;
 
-	if (!p->pwbuf) {
+	if (!*buf) {
 		long n = sysconf(_SC_GETPW_R_SIZE_MAX);
 
-		p->pwlen = n > 0 ? (size_t)n : 4096;
-		p->pwbuf = malloc(p->pwlen);
-		if (!p->pwbuf)
+		*len = n > 0 ? (size_t)n : 4096;
+		*buf = malloc(*len);
+		if (!*buf)
 			return NULL;
 	}
-	while ((rc = getpwuid_r((uid_t)uid, &pw, p->pwbuf, p->pwlen, &res)) == ERANGE &&
-	       p->pwlen < 1 << 20) {
-		char *b = realloc(p->pwbuf, p->pwlen * 2);
+	while ((rc = getpwuid_r((uid_t)uid, &pw, *buf, *len, &res)) == ERANGE && *len < 1 << 20) {
+		char *b = realloc(*buf, *len * 2);
 
 		if (!b)
 			return NULL;
-		p->pwbuf = b;
-		p->pwlen *= 2;
+		*buf = b;
+		*len *= 2;
 	}
 	if (rc || !res || !res->pw_name || !*res->pw_name)
 		return NULL;
 	{
-		size_t len = strlen(res->pw_name), cap = len * 3 + 1;
+		size_t n = strlen(res->pw_name), cap = n * 3 + 1;
 		char *name = malloc(cap);
 
 		if (name)
-			utf8_repair(res->pw_name, len, name, cap);
+			utf8_repair(res->pw_name, n, name, cap);
 		return name;
 	}
+}
+
+static void *user_helper(void *arg)
+{
+	struct usershare *u = arg;
+	char *buf = NULL;
+	size_t len = 0;
+
+	pthread_mutex_lock(&u->mu);
+	for (;;) {
+		struct user_done *d;
+		uint32_t uid;
+		uint64_t t0;
+
+		while (!u->stop && u->qlen == 0)
+			pthread_cond_wait(&u->work, &u->mu);
+		if (u->stop)
+			break;
+		uid = u->q[u->qhead];
+		u->qhead = (u->qhead + 1) % PROCMAP_MAX_USERS;
+		u->qlen--;
+		u->busy = true;
+		pthread_mutex_unlock(&u->mu);
+
+		t0 = mono_ns();
+		d = malloc(sizeof(*d));
+		if (d) {
+			d->uid = uid;
+			d->name = lookup_user(uid, &buf, &len);
+		}
+
+		pthread_mutex_lock(&u->mu);
+		u->busy = false;
+		u->last_ns = mono_ns() - t0;
+		if (d) {
+			d->next = u->done;
+			u->done = d;
+		}
+		pthread_cond_signal(&u->done_cv);
+	}
+	pthread_mutex_unlock(&u->mu);
+	free(buf);
+	share_release(u, false);
+	return NULL;
+}
+
+static int share_start(struct procmap *p)
+{
+	struct usershare *u = calloc(1, sizeof(*u));
+	pthread_condattr_t ca;
+	pthread_attr_t ta;
+	pthread_t t;
+	int err;
+
+	if (!u)
+		return -1;
+	pthread_mutex_init(&u->mu, NULL);
+	pthread_cond_init(&u->work, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&u->done_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	u->refs = 2;
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	err = pthread_create(&t, &ta, user_helper, u);
+	pthread_attr_destroy(&ta);
+	if (err) {
+		share_free(u);
+		fprintf(stderr, "flowtop-emit: cannot start the user name thread: %s; "
+			"no user names\n", strerror(err));
+		errno = err;
+		return -1;
+	}
+	p->us = u;
+	return 0;
+}
+
+/* Give the answers that came back to their entries (if still cached). */
+static void take_done(struct procmap *p, struct user_done *list)
+{
+	while (list) {
+		struct user_done *d = list;
+		struct user_ent *e = (struct user_ent *)ptab_get(&p->users, d->uid + 1);
+
+		list = d->next;
+		if (e && e->pending) {
+			e->pending = false;
+			e->name = d->name;
+			d->name = NULL;
+		}
+		free(d->name);
+		free(d);
+	}
+}
+
+/* Queue uid for the helper and, while the directory has been fast, wait a
+ * moment for it: on a machine with local users the name is in the very
+ * record that first shows the uid.  Returns false when it cannot be queued. */
+static bool ask_user(struct procmap *p, uint32_t uid)
+{
+	struct usershare *u;
+	struct user_done *got = NULL;
+	bool queued = false;
+
+	if (!p->us && share_start(p) < 0)
+		return false;
+	u = p->us;
+	pthread_mutex_lock(&u->mu);
+	if (u->qlen < PROCMAP_MAX_USERS) {
+		bool idle = u->qlen == 0 && !u->busy;
+		struct timespec dl;
+
+		u->q[(u->qhead + u->qlen) % PROCMAP_MAX_USERS] = uid;
+		u->qlen++;
+		queued = true;
+		pthread_cond_signal(&u->work);
+		if (idle && u->last_ns < PROCMAP_USER_FAST_MS * 1000000ull) {
+			clock_gettime(CLOCK_MONOTONIC, &dl);
+			dl.tv_nsec += PROCMAP_USER_WAIT_MS * 1000000L;
+			if (dl.tv_nsec >= 1000000000L) {
+				dl.tv_sec++;
+				dl.tv_nsec -= 1000000000L;
+			}
+			while (!u->done && (u->qlen > 0 || u->busy))
+				if (pthread_cond_timedwait(&u->done_cv, &u->mu, &dl) == ETIMEDOUT)
+					break;
+		}
+	}
+	got = u->done;
+	u->done = NULL;
+	pthread_mutex_unlock(&u->mu);
+	take_done(p, got);
+	return queued;
 }
 
 const char *procmap_user(struct procmap *p, uint32_t uid)
@@ -472,9 +672,21 @@ const char *procmap_user(struct procmap *p, uint32_t uid)
 
 	if (key == 0)		/* (uid_t)-1 is no user */
 		return NULL;
+	if (p->us) {
+		struct user_done *got;
+
+		/* cheap when nothing came back: one uncontended lock */
+		pthread_mutex_lock(&p->us->mu);
+		got = p->us->done;
+		p->us->done = NULL;
+		pthread_mutex_unlock(&p->us->mu);
+		take_done(p, got);
+	}
 	e = (struct user_ent *)ptab_get(&p->users, key);
 	if (e) {
 		e->h.used_gen = p->gen;
+		if (e->pending && !e->asked)
+			e->asked = ask_user(p, uid);
 		return e->name;
 	}
 	e = calloc(1, sizeof(*e));
@@ -482,10 +694,12 @@ const char *procmap_user(struct procmap *p, uint32_t uid)
 		return NULL;
 	e->h.key = key;
 	e->h.used_gen = p->gen;
-	e->name = lookup_user(p, uid);
+	e->pending = true;
 	if (ptab_put(&p->users, &e->h, PROCMAP_MAX_USERS, p->gen, drop_user) < 0) {
 		drop_user(&e->h);
 		return NULL;
 	}
+	/* not asked (the helper's queue is full): the next call asks */
+	e->asked = ask_user(p, uid);
 	return e->name;
 }

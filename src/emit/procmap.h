@@ -8,7 +8,12 @@
  *     longer (a miss never spends more than ~10% of the time); a snapshot proportional to the number of socket
  *     descriptors on the machine (16 bytes each), not a cache;
  *   - pid -> comm and executable, a cache of PROCMAP_MAX_PROCS entries;
- *   - uid -> user name (getpwuid_r), a cache of PROCMAP_MAX_USERS entries.
+ *   - uid -> user name, a cache of PROCMAP_MAX_USERS entries, filled by
+ *     one helper thread calling getpwuid_r (which may wait on LDAP or
+ *     sssd): a uid's first look-up waits for it at most
+ *     PROCMAP_USER_WAIT_MS, and only while the directory's last answer took
+ *     less than PROCMAP_USER_FAST_MS; otherwise the name is NULL until the
+ *     helper has it, and later records carry it.
  * Strings it returns stay valid until the scan after the current one: a
  * cache that is full drops only entries not used in the current scan, and
  * grows past its bound only when one scan alone uses more entries.
@@ -24,6 +29,8 @@
 #define PROCMAP_MAX_PROCS 4096	/* pid cache bound */
 #define PROCMAP_MAX_USERS 1024	/* uid cache bound */
 #define PROCMAP_PROC_TTL_MS 5000	/* a pid's name is read again after this */
+#define PROCMAP_USER_WAIT_MS 20		/* the longest wait for a user name */
+#define PROCMAP_USER_FAST_MS 10		/* a directory this fast is waited for */
 
 struct procmap;
 
@@ -47,7 +54,8 @@ uint32_t procmap_pid(struct procmap *p, uint64_t ino);
 /* Name and executable of pid; NULL when out of memory. */
 const struct procmap_proc *procmap_proc(struct procmap *p, uint32_t pid);
 
-/* Name of uid, or NULL when it has none. */
+/* Name of uid, or NULL when it has none or it is not known yet (never
+ * waits more than PROCMAP_USER_WAIT_MS). */
 const char *procmap_user(struct procmap *p, uint32_t uid);
 
 /* How many pids the name cache holds now (for tests). */
