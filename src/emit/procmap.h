@@ -29,8 +29,8 @@
 #define PROCMAP_MAX_PROCS 4096	/* pid cache bound */
 #define PROCMAP_MAX_USERS 1024	/* uid cache bound */
 #define PROCMAP_PROC_TTL_MS 5000	/* a pid's name is read again after this */
-#define PROCMAP_USER_WAIT_MS 20		/* the longest wait for a user name */
-#define PROCMAP_USER_FAST_MS 10		/* a directory this fast is waited for */
+#define PROCMAP_USER_WAIT_MS 50		/* the longest wait for a user name */
+#define PROCMAP_USER_FAST_MS 20		/* a directory this fast is waited for */
 
 struct procmap;
 
