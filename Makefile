@@ -163,7 +163,7 @@ fuzz: deps
 
 run: deps
 	$(Q)$(MAKE) all
-	@if [ -x ./$(OUTP)flowtop ]; then exec ./$(OUTP)flowtop --track $(RUN_ARGS); else exec $(EMIT_BIN) $(RUN_ARGS); fi
+	@if [ -x $(or $(OUTP),./)flowtop ]; then exec $(or $(OUTP),./)flowtop --track $(RUN_ARGS); else exec $(EMIT_BIN) $(RUN_ARGS); fi
 
 # Operations files: the unit and the examples name the programs by their
 # installed path (/usr/bin in dist/), rewritten here for BINDIR.
