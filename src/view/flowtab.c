@@ -235,11 +235,12 @@ static void merge(struct flowtab_entry *e, const struct flow *s)
 	if (s->has & FLOW_HAS_UID)
 		d->uid = s->uid;
 	if (s->has & FLOW_HAS_COUNTERS) {
-		uint64_t total = s->orig_bytes + s->reply_bytes;
+		uint64_t total = flowtab_sum(s->orig_bytes, s->reply_bytes);
 
 		if (e->rate_ts && s->ts_ns > e->rate_ts && total >= e->rate_bytes) {
-			uint64_t r = (total - e->rate_bytes) * 1000000000ull /
-				     (s->ts_ns - e->rate_ts);
+			/* in double: 18 GB between samples would wrap bytes * 1e9 */
+			double r = (double)(total - e->rate_bytes) * 1e9 /
+				   (double)(s->ts_ns - e->rate_ts);
 
 			e->rate = r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 		}
@@ -337,7 +338,7 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 	return i;
 }
 
-void flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
+bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 {
 	bool by_id = rec->has & FLOW_HAS_ID;
 	int i;
@@ -348,16 +349,16 @@ void flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 	case FLOW_MARK_SNAPSHOT_BEGIN:
 		t->gen++;
 		t->in_frame = true;
-		return;
+		return true;
 	case FLOW_MARK_SNAPSHOT_END:
 		if (t->in_frame)
 			sweep(t);
 		t->in_frame = false;
 		t->st.snapshots++;
-		return;
+		return true;
 	case FLOW_MARK_OVERRUN:
 		t->st.overruns++;
-		return;
+		return true;
 	default:
 		break;
 	}
@@ -365,11 +366,11 @@ void flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 		t->any_counters = true;
 	i = lookup(t, rec, by_id);
 	if (rec->action == FLOW_DESTROY) {
-		if (i >= 0) {
-			merge(&t->e[i], rec);
-			close_entry(t, (uint32_t)i, mono);
-		}
-		return;
+		if (i < 0)
+			return false;
+		merge(&t->e[i], rec);
+		close_entry(t, (uint32_t)i, mono);
+		return true;
 	}
 	if (i >= 0 && rec->action == FLOW_NEW && t->e[i].flags & FT_CLOSED) {
 		/* the id was reused: a new flow, not the old one */
@@ -380,8 +381,11 @@ void flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 		i = insert(t, rec, by_id);
 	else
 		merge(&t->e[i], rec);
-	if (i >= 0 && t->in_frame)
+	if (i < 0)
+		return false;
+	if (t->in_frame)
 		t->e[i].seen = t->gen;
+	return true;
 }
 
 uint64_t flowtab_expire(struct flowtab *t, uint64_t mono)

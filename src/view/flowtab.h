@@ -3,7 +3,8 @@
  *
  * struct flowtab owns its entries (one array, reused through a free list)
  * and the hash index over them.  Strings inside entries belong to the
- * caller's string pool.  Entries are addressed by index; an index stays
+ * caller's string pool; the table is the only holder of pool pointers that
+ * outlive a record, which is what lets flowtab_reintern() move them all.  Entries are addressed by index; an index stays
  * valid while the entry is live, and while the table is held (paused) even
  * a removed entry stays readable until flowtab_hold(t, false).
  */
@@ -79,8 +80,11 @@ int flowtab_init(struct flowtab *t, uint32_t max, uint64_t linger_ns);
 /* Free everything the table holds. */
 void flowtab_release(struct flowtab *t);
 
-/* Apply one record (or marker); mono is the monotonic clock now. */
-void flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono);
+/* Apply one record (or marker); mono is the monotonic clock now.  Returns
+ * true when the table stored it (its strings now belong to the table),
+ * false when it was dropped: a flow the table does not know that arrives
+ * with the table full, or as a destroy. */
+bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono);
 
 /* Remove closed flows older than the linger time.  Returns the monotonic
  * time of the next expiry, or 0 when nothing waits. */
@@ -98,6 +102,13 @@ int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx);
 
 /* Bytes the table holds for its entries and index. */
 size_t flowtab_bytes(const struct flowtab *t);
+
+/* a + b, or UINT64_MAX when the sum does not fit: a flow with 16 EiB must
+ * not sort or show as one with a few bytes. */
+static inline uint64_t flowtab_sum(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
 
 /* Whether slot i is a flow to show (live and not removed). */
 static inline bool flowtab_shown(const struct flowtab *t, uint32_t i)

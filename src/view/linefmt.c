@@ -247,17 +247,19 @@ size_t linefmt_proc_header(char *buf)
 				"PROCESS", "FLOWS", "SENT", "RECV", "RATE");
 }
 
-size_t linefmt_proc(const struct sorter_proc *p, char *buf)
+size_t linefmt_proc(const struct sorter_proc *p, const struct flowtab *t, char *buf)
 {
 	char pid[12], name[LINEFMT_MAX], s[16], r[16], rate[16];
 	struct out o = { buf, 0 };
+	const char *n = sorter_proc_name(p, t);
 	size_t cols;
 
 	if (p->has_pid)
 		snprintf(pid, sizeof(pid), "%u", p->pid);
 	else
 		snprintf(pid, sizeof(pid), "-");
-	const char *n = p->name ? p->name : p->has_pid ? "?" : "bridged(?)";
+	if (!n)
+		n = p->has_pid ? "?" : "bridged(?)";
 
 	linefmt_cut(n, strlen(n), 0, 24, true, name, &cols);
 	linefmt_size(p->sent, s, sizeof(s));

@@ -32,8 +32,9 @@ size_t linefmt_flow(const struct linefmt *lf, const struct flowtab_entry *e, cha
 /* The column heading for the current mode, or "" when there is none. */
 size_t linefmt_header(const struct linefmt *lf, char *buf);
 
-/* One row of the per-process view, and its heading. */
-size_t linefmt_proc(const struct sorter_proc *p, char *buf);
+/* One row of the per-process view (its name read through t), and its
+ * heading. */
+size_t linefmt_proc(const struct sorter_proc *p, const struct flowtab *t, char *buf);
 size_t linefmt_proc_header(char *buf);
 
 /* Write into out the part of s[0..len) from display column skip, at most

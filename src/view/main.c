@@ -4,6 +4,13 @@
  * One loop polls three things: the stream (stdin or a file), the keyboard
  * (/dev/tty) and a timer for the next redraw, expiry or per-second tick.
  * Nothing spins: with no input and no pending deadline poll() waits forever.
+ *
+ * The stream is read in slices: one bounded read per round, only when
+ * poll() says it is readable, for at most a slice's time, so that a stream
+ * that never runs dry (a big file, /dev/zero, a fast emitter) still lets
+ * signals, keys, redraws and --for's deadline through.  Reading after poll()
+ * needs no O_NONBLOCK, which stdin must not get: that flag lives on the file
+ * description that the shell and the next program in a pipeline share.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +30,7 @@
 
 #include "flowtab.h"
 #include "linefmt.h"
+#include "num.h"
 #include "reader.h"
 #include "screen.h"
 #include "sorter.h"
@@ -31,6 +39,9 @@
 
 #define PROG "flowtop-view"
 #define READ_CHUNK (256 * 1024)
+/* How long one slice of reading may take before signals, keys and
+ * deadlines are looked at again. */
+#define SLICE_NS (20 * 1000000ull)
 /* Rebuild the string pool when it is this big and four times its size
  * after the last rebuild: DNS names of long-gone flows pile up. */
 #define POOL_REBUILD_MIN (64u << 20)
@@ -53,7 +64,7 @@ struct app {
 	/* options */
 	bool batch, stats, wait_stream;
 	double for_sec;
-	long width;
+	long width;		/* -1: the terminal's */
 	unsigned int fps;
 	uint32_t max_flows;
 	double linger;
@@ -150,13 +161,28 @@ static const char *intern(void *ctx, const char *s, size_t len)
 	return strpool_intern(a->pool, s, len);
 }
 
+/* A record's strings stay in the pool only when the table stored it; a
+ * flow dropped at --max-flows, or a destroy of a flow never seen, leaves
+ * nothing behind. */
 static void on_record(void *ctx, struct flow *f)
 {
 	struct app *a = ctx;
 
-	flowtab_apply(&a->t, f, a->mono);
+	if (flowtab_apply(&a->t, f, a->mono))
+		strpool_commit(a->pool);
+	else
+		strpool_rollback(a->pool);
 }
 
+static void on_bad(void *ctx)
+{
+	struct app *a = ctx;
+
+	strpool_rollback(a->pool);
+}
+
+/* Called between reads only, where no record is half parsed: the table is
+ * the only holder of pool pointers (strpool.h), and it moves them all. */
 static void pool_maybe_rebuild(struct app *a)
 {
 	size_t sz = strpool_bytes(a->pool);
@@ -166,24 +192,34 @@ static void pool_maybe_rebuild(struct app *a)
 		return;
 	if (!(np = strpool_new()) || flowtab_reintern(&a->t, strpool_intern_cb, np))
 		fatal("out of memory rebuilding the string pool");
+	strpool_commit(np);
 	strpool_free(a->pool);
 	a->pool = np;
 	a->pool_base = strpool_bytes(np);
 }
 
-/* Read what is there, at most budget_ns long; returns bytes read. */
-static size_t read_stream(struct app *a, uint64_t budget_ns)
+/* Read while the stream has data, one bounded read per round, until it
+ * runs dry or ends, or the monotonic time 'until' passes.  Returns the
+ * bytes read. */
+static size_t read_stream(struct app *a, uint64_t until)
 {
 	static char buf[READ_CHUNK];
-	uint64_t start = mono_ns();
 	size_t total = 0;
 
 	while (!a->eof) {
-		ssize_t n = read(a->in_fd, buf, sizeof(buf));
+		struct pollfd p = { .fd = a->in_fd, .events = POLLIN };
+		ssize_t n;
+		int r = poll(&p, 1, 0);
 
+		if (r < 0 && errno != EINTR)
+			fatal("cannot poll stream '%s': %s", a->in_name, strerror(errno));
+		if (r <= 0)
+			break;
+		n = read(a->in_fd, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			/* someone else made the description non-blocking */
 			if (errno == EAGAIN)
 				break;
 			fatal("cannot read stream '%s': %s", a->in_name, strerror(errno));
@@ -198,7 +234,7 @@ static size_t read_stream(struct app *a, uint64_t budget_ns)
 			fatal("out of memory reading '%s'", a->in_name);
 		total += (size_t)n;
 		a->bytes_read += (size_t)n;
-		if (budget_ns && a->mono - start > budget_ns)
+		if (a->mono >= until)
 			break;
 	}
 	pool_maybe_rebuild(a);
@@ -265,9 +301,42 @@ static void print_line(const char *s, size_t width)
 	write_out(out, n);
 }
 
-static int run_batch(struct app *a)
+/* --batch reads until the end of the stream, --for's deadline or a stop
+ * signal, whichever comes first, however fast the input. */
+static void batch_read(struct app *a)
 {
 	uint64_t deadline = a->for_sec > 0 ? mono_ns() + (uint64_t)(a->for_sec * 1e9) : 0;
+	sigset_t sigs, unblocked;
+
+	signals_block(&sigs, &unblocked);
+	while (!a->eof && !sig_quit) {
+		uint64_t now = mono_ns(), until = now + SLICE_NS;
+		struct pollfd p = { .fd = a->in_fd, .events = POLLIN };
+		struct timespec ts;
+		int r;
+
+		if (deadline && now >= deadline)
+			break;
+		if (deadline) {
+			uint64_t left = deadline - now;
+
+			ts.tv_sec = (time_t)(left / 1000000000u);
+			ts.tv_nsec = (long)(left % 1000000000u);
+			if (until > deadline)
+				until = deadline;
+		}
+		r = ppoll(&p, 1, deadline ? &ts : NULL, &unblocked);
+		if (r < 0 && errno != EINTR)
+			fatal("cannot poll stream '%s': %s", a->in_name, strerror(errno));
+		signals_take(&sigs);
+		if (r > 0 && !sig_quit)
+			read_stream(a, until);
+	}
+	sigprocmask(SIG_SETMASK, &unblocked, NULL);
+}
+
+static int run_batch(struct app *a)
+{
 	struct sorter s = a->sort0;
 	struct linefmt lf = a->fmt0;
 	char line[LINEFMT_MAX + 1];
@@ -280,19 +349,7 @@ static int run_batch(struct app *a)
 		if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
 			width = ws.ws_col;
 	}
-	while (!a->eof && !sig_quit) {
-		uint64_t now = mono_ns();
-		struct pollfd p = { .fd = a->in_fd, .events = POLLIN };
-		int r;
-
-		if (deadline && now >= deadline)
-			break;
-		r = poll(&p, 1, deadline ? (int)((deadline - now) / 1000000u) + 1 : -1);
-		if (r < 0 && errno != EINTR)
-			fatal("cannot poll stream: %s", strerror(errno));
-		if (r > 0)
-			read_stream(a, 0);
-	}
+	batch_read(a);
 	if (!a->eof)
 		reader_finish(a->rd);
 	if (sorter_run(&s, &a->t))
@@ -333,7 +390,7 @@ static bool wait_stream(struct app *a)
 		if (r < 0 && errno != EINTR)
 			fatal("cannot poll stream: %s", strerror(errno));
 		if (r > 0)
-			return read_stream(a, 50000000u) > 0;
+			return read_stream(a, mono_ns() + SLICE_NS) > 0;
 	}
 	return false;
 }
@@ -394,7 +451,7 @@ static int run_screen(struct app *a)
 			last_draw = 0;
 		}
 		if (r > 0 && !a->eof && p[1].revents) {
-			read_stream(a, 20000000u);
+			read_stream(a, mono_ns() + SLICE_NS);
 			dirty = true;
 			if (a->eof)
 				u->eof = true;
@@ -464,15 +521,26 @@ static void help(void)
 	       "  -V, --version        the version\n", FLOWTAB_MAX_DEFAULT);
 }
 
-static double parse_num(const char *opt, const char *s, double min, double max)
+/* Every number option goes through num.h: NaN, infinities and hex would
+ * otherwise pass strtod() and then every range check. */
+static double opt_seconds(const char *opt, const char *s, double min, double max)
 {
-	char *end;
 	double v;
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < min || v > max)
-		usage_error("bad value for %s '%s'", opt, s);
+	if (num_parse_double(s, min, max, &v))
+		usage_error("bad value for %s '%s': want seconds from %.15g to %.15g",
+			    opt, s, min, max);
+	return v;
+}
+
+static unsigned long long opt_count(const char *opt, const char *s, unsigned long long min,
+				    unsigned long long max)
+{
+	unsigned long long v;
+
+	if (num_parse_uint(s, min, max, 0, &v))
+		usage_error("bad value for %s '%s': want a whole number from %llu to %llu",
+			    opt, s, min, max);
 	return v;
 }
 
@@ -504,10 +572,10 @@ static void parse_args(struct app *a, int argc, char **argv)
 			a->batch = true;
 			break;
 		case 'f':
-			a->for_sec = parse_num("--for", optarg, 0.001, 1e9);
+			a->for_sec = opt_seconds("--for", optarg, 0.001, 1e9);
 			break;
 		case 'w':
-			a->width = (long)parse_num("--width", optarg, 0, LINEFMT_MAX);
+			a->width = (long)opt_count("--width", optarg, 0, LINEFMT_MAX);
 			break;
 		case 'n':
 			a->fmt0.numeric = true;
@@ -524,13 +592,13 @@ static void parse_args(struct app *a, int argc, char **argv)
 			a->sort0.reverse = true;
 			break;
 		case O_FPS:
-			a->fps = (unsigned int)parse_num("--fps", optarg, 1, 1000);
+			a->fps = (unsigned int)opt_count("--fps", optarg, 1, 1000);
 			break;
 		case O_MAX:
-			a->max_flows = (uint32_t)parse_num("--max-flows", optarg, 1, 100000000);
+			a->max_flows = (uint32_t)opt_count("--max-flows", optarg, 1, 100000000);
 			break;
 		case O_LINGER:
-			a->linger = parse_num("--linger", optarg, 0, 3600);
+			a->linger = opt_seconds("--linger", optarg, 0, 3600);
 			break;
 		case O_WAIT:
 			a->wait_stream = true;
@@ -581,13 +649,7 @@ int main(int argc, char **argv)
 	    flowtab_init(&a->t, a->max_flows, a->batch ? 0 : (uint64_t)(a->linger * 1e9)) ||
 	    !(a->rd = reader_new(on_record, a, intern, a)))
 		fatal("out of memory");
-	{
-		/* both loops poll, then read until EAGAIN */
-		int fl = fcntl(a->in_fd, F_GETFL);
-
-		if (fl >= 0)
-			fcntl(a->in_fd, F_SETFL, fl | O_NONBLOCK);
-	}
+	reader_on_bad(a->rd, on_bad);
 	g_app = a;
 	rc = a->batch ? run_batch(a) : run_screen(a);
 	g_app = NULL;

@@ -5,8 +5,8 @@
  * ("source" + "geo" + "city_name"), and each scalar is handed to the field
  * table's setter for that path.  Unknown paths are ignored so that newer
  * emitters (or other producers' extra fields) do not break the view; a known
- * field with a value of the wrong shape makes the whole line bad, because
- * half a flow is worse than none.
+ * field with a value of the wrong shape or JSON type ("port":"80") makes the
+ * whole line bad, because half a flow is worse than none.
  */
 #include "reader.h"
 
@@ -34,6 +34,7 @@ struct reader {
 	void *ctx;
 	field_intern_fn intern;
 	void *ictx;
+	reader_bad_fn on_bad;
 	enum reader_format format;
 	struct reader_stats st;
 
@@ -41,7 +42,6 @@ struct reader {
 	char *buf;
 	size_t len, cap;
 	bool discarding;	/* inside a line over the cap */
-	bool inquote;		/* CSV: a quoted cell spans a newline */
 
 	/* JSON state for the current line */
 	struct flow flow;
@@ -113,7 +113,10 @@ static int scalar(struct reader *r, const struct field_value *v, bool is_null)
 	fi = cur_field(r);
 	if (fi < 0 || is_null)
 		return 1;
-	if (!v || field_table[fi].type == FIELD_LIST)
+	/* the JSON type must be the field's: the emitter writes numbers as
+	 * numbers and ECS keywords ("iana_number":"6") as strings, and one
+	 * rule for every producer beats guessing what "80" meant */
+	if (!v || v->type != field_table[fi].type)
 		return 0;
 	return set_value(r, fi, v);
 }
@@ -315,6 +318,21 @@ static int json_line(struct reader *r, const char *line, size_t len)
 	return good && finish_record(r) ? 0 : -1;
 }
 
+/* Whether the line is one well-formed JSON object, whatever its fields:
+ * what decides that a stream is NDJSON. */
+static bool json_object(const char *line, size_t len)
+{
+	yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+	bool good;
+
+	if (!h)
+		return false;
+	good = yajl_parse(h, (const unsigned char *)line, len) == yajl_status_ok &&
+	       yajl_complete_parse(h) == yajl_status_ok;
+	yajl_free(h);
+	return good;
+}
+
 /* --- CSV ------------------------------------------------------------------ */
 
 /* Split the next RFC 4180 cell off line[*pos..len): unquoted into r->cell
@@ -357,20 +375,41 @@ static int csv_cell(struct reader *r, const char *line, size_t len, size_t *pos,
 	return 0;
 }
 
+/* Whether c[0..n) can be a column name: a dotted field path. */
+static bool column_name(const char *c, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@",
+			    c[i]) || !c[i])
+			return false;
+	return true;
+}
+
+/* Read the line as the CSV header: column names only, event.action among
+ * them (without it no row could be a record).  Columns that this view does
+ * not know are kept and ignored, like unknown JSON fields.  -1 when the line
+ * is no header, so that junk with a comma cannot make a stream CSV. */
 static int csv_header(struct reader *r, const char *line, size_t len)
 {
 	size_t pos = 0;
+	bool action = false;
 
 	r->ncols = 0;
 	while (pos <= len) {
 		const char *c;
 		size_t cl;
 
-		if (r->ncols >= CSV_COLS_MAX || csv_cell(r, line, len, &pos, &c, &cl))
+		if (r->ncols >= CSV_COLS_MAX || csv_cell(r, line, len, &pos, &c, &cl) ||
+		    !column_name(c, cl))
 			return -1;
-		r->cols[r->ncols++] = field_lookup(c, cl);
+		r->cols[r->ncols] = field_lookup(c, cl);
+		if (r->cols[r->ncols] == r->action_field)
+			action = true;
+		r->ncols++;
 	}
-	return 0;
+	return action ? 0 : -1;
 }
 
 static int csv_value(struct reader *r, int fi, const char *c, size_t cl)
@@ -420,10 +459,17 @@ static int csv_row(struct reader *r, const char *line, size_t len)
 
 /* --- lines ---------------------------------------------------------------- */
 
+static int bad_line(struct reader *r)
+{
+	r->st.bad++;
+	if (r->on_bad)
+		r->on_bad(r->ictx);
+	return -1;
+}
+
 int reader_line(struct reader *r, const char *line, size_t len)
 {
 	size_t i = 0;
-	int rc;
 
 	if (len && line[len - 1] == '\r')
 		len--;
@@ -433,39 +479,28 @@ int reader_line(struct reader *r, const char *line, size_t len)
 		return 1;
 	r->st.lines++;
 	if (r->format == READER_UNKNOWN) {
-		if (line[i] == '{') {
+		/* junk before the stream proper decides nothing */
+		if (line[i] == '{' && json_object(line, len)) {
 			r->format = READER_NDJSON;
-		} else {
-			if (csv_header(r, line, len) || r->ncols < 2) {
-				r->st.bad++;
-				return -1;
-			}
+		} else if (line[i] != '{' && !csv_header(r, line, len)) {
 			r->format = READER_CSV;
 			return 0;
+		} else {
+			return bad_line(r);
 		}
 	}
-	rc = r->format == READER_NDJSON ? json_line(r, line, len) : csv_row(r, line, len);
-	if (rc)
-		r->st.bad++;
-	return rc;
+	if (r->format == READER_NDJSON ? json_line(r, line, len) : csv_row(r, line, len))
+		return bad_line(r);
+	return 0;
 }
 
-/* Where the line starting at r->buf ends: the index of its newline in
- * s[0..n), or n when it goes on.  CSV quotes may hide a newline. */
-static size_t line_end(struct reader *r, const char *s, size_t n)
+/* Where the line starting at s ends: the index of its newline in s[0..n),
+ * or n when it goes on. */
+static size_t line_end(const char *s, size_t n)
 {
-	if (r->format != READER_CSV) {
-		const char *nl = memchr(s, '\n', n);
+	const char *nl = memchr(s, '\n', n);
 
-		return nl ? (size_t)(nl - s) : n;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"')
-			r->inquote = !r->inquote;
-		else if (s[i] == '\n' && !r->inquote)
-			return i;
-	}
-	return n;
+	return nl ? (size_t)(nl - s) : n;
 }
 
 static int append(struct reader *r, const char *s, size_t n)
@@ -489,8 +524,8 @@ static int append(struct reader *r, const char *s, size_t n)
 static void too_long(struct reader *r)
 {
 	r->st.lines++;
-	r->st.bad++;
 	r->st.too_long++;
+	bad_line(r);
 	r->discarding = true;
 	r->len = 0;
 }
@@ -498,20 +533,16 @@ static void too_long(struct reader *r)
 int reader_feed(struct reader *r, const char *buf, size_t len)
 {
 	while (len) {
-		size_t e = line_end(r, buf, len);
+		size_t e = line_end(buf, len);
 		bool whole = e < len;
 
 		if (r->discarding) {
-			if (whole) {
+			if (whole)
 				r->discarding = false;
-				r->inquote = false;
-			}
 		} else if (r->len + e > READER_LINE_MAX) {
 			too_long(r);
-			if (whole) {
+			if (whole)
 				r->discarding = false;
-				r->inquote = false;
-			}
 		} else if (whole && r->len == 0) {
 			/* the common case: the line is all in buf */
 			reader_line(r, buf, e);
@@ -539,7 +570,6 @@ void reader_finish(struct reader *r)
 		reader_line(r, r->buf, r->len);
 	r->len = 0;
 	r->discarding = false;
-	r->inquote = false;
 }
 
 struct reader *reader_new(reader_record_fn cb, void *ctx, field_intern_fn intern, void *ictx)
@@ -559,6 +589,11 @@ struct reader *reader_new(reader_record_fn cb, void *ctx, field_intern_fn intern
 	r->list_field = -1;
 	r->action_field = field_lookup("event.action", strlen("event.action"));
 	return r;
+}
+
+void reader_on_bad(struct reader *r, reader_bad_fn fn)
+{
+	r->on_bad = fn;
 }
 
 void reader_free(struct reader *r)

@@ -6,6 +6,10 @@
  * to the caller's callback and live only for that call; the strings in them
  * belong to whoever the intern function stores them in.  Bad lines are
  * skipped and counted, never fatal.
+ *
+ * Every record is one line: a newline ends it even inside a CSV quote
+ * (flowtop-emit replaces control characters, so a real record never holds
+ * one), so a stray quote costs its own line and nothing after it.
  */
 #ifndef FLOWTOP_VIEW_READER_H
 #define FLOWTOP_VIEW_READER_H
@@ -20,7 +24,7 @@
 #define READER_LINE_MAX (64 * 1024)
 
 enum reader_format {
-	READER_UNKNOWN,		/* nothing read yet */
+	READER_UNKNOWN,		/* no JSON object and no CSV header seen yet */
 	READER_NDJSON,
 	READER_CSV,
 };
@@ -36,6 +40,10 @@ struct reader_stats {
 /* Called for each good record; f is the reader's and valid for the call. */
 typedef void (*reader_record_fn)(void *ctx, struct flow *f);
 
+/* Called with the intern context when a line is counted bad: strings it
+ * had interned belong to no record (strpool_rollback forgets them). */
+typedef void (*reader_bad_fn)(void *ictx);
+
 struct reader;
 
 /* A reader calling cb for every record and intern for every string.
@@ -45,6 +53,9 @@ struct reader *reader_new(reader_record_fn cb, void *ctx,
 
 /* Free the reader. */
 void reader_free(struct reader *r);
+
+/* Have fn called for every bad line from now on (NULL: none). */
+void reader_on_bad(struct reader *r, reader_bad_fn fn);
 
 /* Feed the next bytes of the stream; complete lines are parsed at once.
  * Returns 0, or -1 (ENOMEM) when the stream cannot be buffered. */
@@ -60,7 +71,8 @@ int reader_line(struct reader *r, const char *line, size_t len);
 /* Counters since reader_new(). */
 const struct reader_stats *reader_stats(const struct reader *r);
 
-/* The format detected from the first line. */
+/* The format: decided by the first line that is a JSON object or a CSV
+ * header naming event.action; lines before it are counted bad. */
 enum reader_format reader_format(const struct reader *r);
 
 #endif

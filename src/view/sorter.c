@@ -139,7 +139,7 @@ static void make_key(const struct sorter *s, const struct flowtab *t,
 		it->lo = t2;
 		break;
 	case SORT_BYTES:
-		it->hi = ~(f->orig_bytes + f->reply_bytes);
+		it->hi = ~flowtab_sum(f->orig_bytes, f->reply_bytes);
 		it->lo = t1;
 		break;
 	case SORT_RATE:
@@ -311,8 +311,8 @@ static int cmp_proc_busy(const void *a, const void *b)
 
 	if (x->rate != y->rate)
 		return x->rate > y->rate ? -1 : 1;
-	if (x->sent + x->recv != y->sent + y->recv)
-		return x->sent + x->recv > y->sent + y->recv ? -1 : 1;
+	if (flowtab_sum(x->sent, x->recv) != flowtab_sum(y->sent, y->recv))
+		return flowtab_sum(x->sent, x->recv) > flowtab_sum(y->sent, y->recv) ? -1 : 1;
 	if (x->flows != y->flows)
 		return x->flows > y->flows ? -1 : 1;
 	if (x->has_pid != y->has_pid)
@@ -356,15 +356,15 @@ int sorter_procs(struct sorter *s, const struct flowtab *t)
 			}
 			p = &s->procs[s->nprocs++];
 			memset(p, 0, sizeof(*p));
-			p->name = e->f.process_name;
+			p->idx = g[i].idx;
 			p->pid = e->f.pid;
 			p->has_pid = e->f.has & FLOW_HAS_PID;
 		}
 		p = &s->procs[s->nprocs - 1];
 		p->flows++;
-		p->sent += e->f.orig_bytes;
-		p->recv += e->f.reply_bytes;
-		p->rate += sorter_rate(e, t->now_ns);
+		p->sent = flowtab_sum(p->sent, e->f.orig_bytes);
+		p->recv = flowtab_sum(p->recv, e->f.reply_bytes);
+		p->rate = flowtab_sum(p->rate, sorter_rate(e, t->now_ns));
 	}
 	free(g);
 	qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_proc_busy);

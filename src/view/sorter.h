@@ -4,6 +4,7 @@
  * struct sorter owns the sorted index array (and the per-process rows) it
  * builds from a flowtab it does not own; indices point into that table and
  * are valid until the table next changes (or, held, until it is released).
+ * It keeps no string pointers (see strpool.h).
  */
 #ifndef FLOWTOP_VIEW_SORTER_H
 #define FLOWTOP_VIEW_SORTER_H
@@ -44,9 +45,11 @@ struct sorter_item {
 	uint32_t idx;
 };
 
-/* One row of the per-process view. */
+/* One row of the per-process view.  It names its process through a flow
+ * (a table index, like the sorted items) rather than a string pointer: a
+ * paused screen keeps these rows while the string pool is rebuilt. */
 struct sorter_proc {
-	const char *name;	/* NULL for flows without a process */
+	uint32_t idx;		/* a flow of this process: its name is the row's */
 	uint32_t pid;
 	bool has_pid;
 	uint32_t flows;
@@ -89,6 +92,13 @@ int sorter_procs(struct sorter *s, const struct flowtab *t);
 
 /* Free what the sorter holds. */
 void sorter_release(struct sorter *s);
+
+/* The process name of row p: NULL for flows without a process. */
+static inline const char *sorter_proc_name(const struct sorter_proc *p,
+					   const struct flowtab *t)
+{
+	return t->e[p->idx].f.process_name;
+}
 
 /* The name of a sort key ("state", "bytes", ...), and back (-1 unknown). */
 const char *sorter_key_name(enum sorter_key k);

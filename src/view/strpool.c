@@ -27,9 +27,12 @@ struct chunk {
 };
 
 struct strpool {
-	struct chunk *chunks;
+	struct chunk *chunks;		/* newest first */
 	struct slot *slots;
 	size_t nslots, count, bytes;
+	/* the commit point: strings stored after it may still be rolled back */
+	struct chunk *commit_chunk;	/* NULL: before the first chunk */
+	size_t commit_used;
 };
 
 struct strpool *strpool_new(void)
@@ -185,6 +188,64 @@ const char *strpool_intern(struct strpool *p, const char *s, size_t len)
 	p->slots[j] = (struct slot){ d, h, (uint32_t)len };
 	p->count++;
 	return d;
+}
+
+/* Remove the index slot of the stored string s (backward-shift deletion,
+ * so that linear probing needs no tombstones). */
+static void unindex(struct strpool *p, const char *s)
+{
+	size_t mask = p->nslots - 1, i, j;
+	uint32_t h = hash_bytes(s, strlen(s));
+
+	for (i = h & mask; p->slots[i].s != s; i = (i + 1) & mask)
+		if (!p->slots[i].s)
+			return;		/* cannot happen: every stored string is indexed */
+	for (j = i;;) {
+		size_t home;
+
+		j = (j + 1) & mask;
+		if (!p->slots[j].s)
+			break;
+		home = p->slots[j].hash & mask;
+		/* an entry whose home lies cyclically in (i, j] may stay */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		p->slots[i] = p->slots[j];
+		i = j;
+	}
+	p->slots[i] = (struct slot){ 0 };
+	p->count--;
+}
+
+/* Unindex the strings stored back to back in d[0..n). */
+static void unindex_range(struct strpool *p, const char *d, size_t n)
+{
+	for (size_t o = 0; o < n; o += strlen(d + o) + 1)
+		unindex(p, d + o);
+}
+
+void strpool_commit(struct strpool *p)
+{
+	p->commit_chunk = p->chunks;
+	p->commit_used = p->chunks ? p->chunks->used : 0;
+}
+
+void strpool_rollback(struct strpool *p)
+{
+	while (p->chunks && p->chunks != p->commit_chunk) {
+		struct chunk *c = p->chunks;
+
+		unindex_range(p, c->data, c->used);
+		p->chunks = c->next;
+		p->bytes -= sizeof(*c);
+		free(c);
+	}
+	if (p->chunks) {
+		struct chunk *c = p->chunks;
+
+		unindex_range(p, c->data + p->commit_used, c->used - p->commit_used);
+		c->used = p->commit_used;
+	}
 }
 
 const char *strpool_intern_cb(void *ctx, const char *s, size_t len)

@@ -189,7 +189,7 @@ void ui_draw(struct ui *u)
 		uint32_t i = u->scroll + (uint32_t)r;
 
 		if (u->procview) {
-			linefmt_proc(&u->s.procs[i], line);
+			linefmt_proc(&u->s.procs[i], u->t, line);
 			put_line(u, top + r, line, u->hscroll, SCREEN_NORMAL, false);
 		} else {
 			const struct flowtab_entry *e = &u->t->e[sorter_at(&u->s, i)];

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_line(cut, n);
 	}
 	for (uint32_t i = 0; i < s.nprocs; i++)
-		check_line(line, linefmt_proc(&s.procs[i], line));
+		check_line(line, linefmt_proc(&s.procs[i], &t, line));
 	sorter_release(&s);
 	reader_free(r);
 	flowtab_release(&t);
