@@ -10,7 +10,9 @@
  * that never runs dry (a big file, /dev/zero, a fast emitter) still lets
  * signals, keys, redraws and --for's deadline through.  Reading after poll()
  * needs no O_NONBLOCK, which stdin must not get: that flag lives on the file
- * description that the shell and the next program in a pipeline share.
+ * description that the shell and the next program in a pipeline share.  (A
+ * read after poll() could block only if another process drained the same
+ * pipe in between, and two readers splitting one stream is no use anyway.)
  */
 #include <errno.h>
 #include <fcntl.h>
