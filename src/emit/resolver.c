@@ -14,10 +14,12 @@
  *  - c-ares 1.18 has no ares_reinit: a changed resolv.conf gets a new
  *    channel; destroying the old one hands its queries back (EDESTRUCTION),
  *    and they go to the front of the queue for the new servers.
- *  - A query holds one of the max_inflight slots only while it is young
- *    (RESOLVER_SLOT_MS): a server answers by then or is slow or dead, and
- *    a dead server must not hold the queue back.  An old query still waits
- *    for its answer, outside the slots, up to RESOLVER_INFLIGHT_ALL.
+ *  - A query holds one of the max_inflight slots only while it is young:
+ *    four times the time answers have been taking lately, at least
+ *    RESOLVER_SLOT_MS, at most a try.  A server answers by then or is dead
+ *    for that address, and a dead server must not hold the queue back; a
+ *    busy one, whose answers slow down, gets fewer new queries.  An old
+ *    query still waits for its answer, outside the slots.
  *  - Names are replaced only by answers, which arrive only inside
  *    resolver_drain() (ares_process_fd), so a name handed out by a look-up
  *    stays put until then; an old hosts table is kept until the next drain
@@ -124,6 +126,7 @@ struct resolver {
 	unsigned int inflight, max_inflight;
 	struct rquery *young, *young_tail;	/* oldest first */
 	unsigned int nyoung;
+	uint64_t rtt;				/* ns, smoothed, of answers */
 	struct rwait *ready, **ready_tail;
 	unsigned int nwait;
 	bool walk_needed;
@@ -636,10 +639,21 @@ static void young_unlink(struct resolver *r, struct rquery *qq)
 	r->nyoung--;
 }
 
-/* Queries past RESOLVER_SLOT_MS give their slot up. */
+/* How long a query keeps its slot. */
+static uint64_t slot_ns(const struct resolver *r)
+{
+	uint64_t t = r->rtt * 4, lo = RESOLVER_SLOT_MS * 1000000ull,
+		 hi = (uint64_t)r->try_ms * 1000000ull;
+
+	return t < lo ? lo : t > hi ? (hi > lo ? hi : lo) : t;
+}
+
+/* Queries past their time give their slot up. */
 static void young_age(struct resolver *r, uint64_t now)
 {
-	while (r->young && now - r->young->sent >= RESOLVER_SLOT_MS * 1000000ull)
+	uint64_t age = slot_ns(r);
+
+	while (r->young && now - r->young->sent >= age)
 		young_unlink(r, r->young);
 }
 
@@ -673,6 +687,11 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	(void)timeouts;
 	r->inflight--;
 	young_unlink(r, qq);
+	if (status != ARES_ETIMEOUT && status != ARES_EDESTRUCTION && status != ARES_ECANCELLED) {
+		uint64_t took = mono_ns() - qq->sent;
+
+		r->rtt = r->rtt - r->rtt / 8 + took / 8;
+	}
 	if (status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
 		/* the channel was replaced (resolv.conf changed): ask the
 		 * new servers first; on resolver_free, nothing */
@@ -1159,7 +1178,7 @@ int resolver_timeout_ms(const struct resolver *r)
 		ms = (int)(tp->tv_sec * 1000 + (tp->tv_usec + 999) / 1000);
 	/* a slot that frees up for the queue */
 	if (r->qlen > 0 && r->young && r->nyoung >= r->max_inflight) {
-		uint64_t now = mono_ns(), end = r->young->sent + RESOLVER_SLOT_MS * 1000000ull;
+		uint64_t now = mono_ns(), end = r->young->sent + slot_ns(r);
 		int y = now >= end ? 0 : (int)((end - now + 999999) / 1000000);
 
 		if (ms < 0 || y < ms)

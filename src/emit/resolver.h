@@ -32,9 +32,10 @@
  *    RESOLVER_FAIL_TTL (60 s) after a timeout, SERVFAIL or refusal;
  *  - in flight: max_inflight (RESOLVER_INFLIGHT, 1024) young queries, one
  *    per address however many flows share it; a query unanswered after
- *    RESOLVER_SLOT_MS (200 ms) leaves its slot to the next in the queue
- *    and waits on for its answer, with at most RESOLVER_ALL_FACTOR (16)
- *    times max_inflight queries in flight in all;
+ *    four times the recent answer time (at least RESOLVER_SLOT_MS, 200 ms,
+ *    at most a try) leaves its slot to the next in the queue and waits on
+ *    for its answer, with at most RESOLVER_ALL_FACTOR (16) times
+ *    max_inflight queries in flight in all;
  *  - queue: RESOLVER_QUEUE_MAX (65536) addresses waiting for a slot; an
  *    address that finds it full is not queued and is tried again on its
  *    next look-up;

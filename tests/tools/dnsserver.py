@@ -124,7 +124,11 @@ def main():
     rules = load_rules(rulespath)
     family = socket.AF_INET6 if ":" in addr else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    # a burst of questions must queue, not drop: past rmem_max as root
+    try:
+        s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)    # SO_RCVBUFFORCE
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((addr, 53))
     s.setblocking(False)
     log = open(logpath, "a", buffering=1)
