@@ -108,8 +108,9 @@ wait_for 5 sh -c "jq -c 'select(.source.port == 41101 and .destination.domain ==
 ok $? "follow mode: the name of a new flow arrives (in its new or a later update record)"
 diag "late.example.net came in: $(jq -r 'select(.source.port == 41101 and .destination.domain) | .event.action' "$TMP/follow.json" | head -1)"
 
-# the queries the emitter makes are flows too; they must not start more
-sleep 1
+# the queries the emitter makes are flows too; they must not start more:
+# wait until the flow of its own queries has been written (and enriched)
+wait_for 5 sh -c "jq -c 'select(.event.action == \"new\" and .destination.ip == \"$NSADDR\" and .destination.port == 53)' '$TMP/follow.json' | grep -q ."
 n53=$(grep -c '^53\.0\.99\.10\.in-addr' "$TMP/dns.log")
 is "$n53" 0 "follow mode: the flows of its own queries start no look-up of the name server"
 nq=$(grep -c 'in-addr.arpa\|ip6.arpa' "$TMP/dns.log")

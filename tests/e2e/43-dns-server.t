@@ -14,7 +14,7 @@ PY=/usr/bin/python3	# Debian's, where python3-dnslib is
 [ -x "$TOP/build/tools/flowgen" ] || skip_all "build/tools/flowgen not built"
 "$PY" -c 'import dnslib' 2>/dev/null || skip_all "python3-dnslib missing"
 netns_setup
-plan 34
+plan 36
 
 FLOWGEN="$TOP/build/tools/flowgen"
 NS1=10.99.0.53
@@ -164,4 +164,18 @@ wait_for 5 sh -c "jq -c 'select(.source.port == 42005 and .destination.domain ==
 ok $? "a changed resolv.conf is followed: a name from the new server ($(($(ms) - t0)) ms)"
 grep -q -x '77.101.51.198.in-addr.arpa' "$TMP/ns2.log"
 ok $? "the new server was asked"
+
+# ---- a signal during the --once dump itself (no DNS wait: -n) -------------------
+kill "$EPID" 2>/dev/null	# the follow-mode emitter has had its turn
+wait "$EPID" 2>/dev/null
+nsx "$FLOWGEN" inject 150000 --family 4 --proto udp --offset 1000 --timeout 600 2>/dev/null
+: > "$TMP/dump.json"
+nsbg "$EMIT" --once -n --no-process --no-geoip > "$TMP/dump.json" 2>/dev/null
+pid=$BGPID
+wait_for 10 test -s "$TMP/dump.json"	# records are being written: mid-dump
+kill -INT "$pid"
+wait "$pid"
+is "$?" 130 "SIGINT during the --once dump: status 130"
+n=$(wc -l < "$TMP/dump.json")
+[ "$n" -lt 150000 ]; ok $? "and it stopped part way ($n records)"
 done_testing
