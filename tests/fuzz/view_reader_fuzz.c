@@ -1,7 +1,8 @@
 /*
  * view_reader_fuzz.c - libFuzzer target for the view's input path: bytes go
- * through the line reader into the flow table, get sorted and formatted, and
- * every formatted line must be free of control characters.
+ * through the line reader into the flow table (with the view's string pool
+ * commit and rollback), get sorted and formatted, and every formatted line
+ * must be free of control characters.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,9 +16,34 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+struct fuzz_ctx {
+	struct flowtab t;
+	struct strpool *p;
+};
+
+/* as flowtop-view wires them: the strings of a dropped record or a bad
+ * line are rolled back */
 static void on_rec(void *ctx, struct flow *f)
 {
-	flowtab_apply(ctx, f, 1);
+	struct fuzz_ctx *c = ctx;
+
+	if (flowtab_apply(&c->t, f, 1))
+		strpool_commit(c->p);
+	else
+		strpool_rollback(c->p);
+}
+
+static void on_bad(void *ctx)
+{
+	strpool_rollback(ctx);
+}
+
+/* A string the table holds must still be the pool's: a rollback that took
+ * it would make the same text intern elsewhere. */
+static void check_pooled(struct strpool *p, const char *s)
+{
+	if (s && strpool_intern(p, s, strlen(s)) != s)
+		abort();
 }
 
 static void check_line(const char *s, size_t n)
@@ -36,25 +62,28 @@ static void check_line(const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct strpool *p = strpool_new();
-	struct flowtab t;
+	struct fuzz_ctx c;
+	struct strpool *p = c.p = strpool_new();
+	struct flowtab *tp = &c.t;
 	struct sorter s = { 0 };
 	struct linefmt lf = { .counters = true };
 	struct reader *r;
 	char line[LINEFMT_MAX + 1], cut[LINEFMT_MAX + 1];
 	size_t half = size / 2, cols;
 
-	flowtab_init(&t, 1000, 1);
-	r = reader_new(on_rec, &t, strpool_intern_cb, p);
+	/* a small cap, so that dropped flows are fuzzed too */
+	flowtab_init(tp, 50, 1);
+	r = reader_new(on_rec, &c, strpool_intern_cb, p);
+	reader_on_bad(r, on_bad);
 	/* two feeds: a line split across reads must parse like a whole one */
 	reader_feed(r, (const char *)data, half);
 	reader_feed(r, (const char *)data + half, size - half);
 	reader_finish(r);
-	flowtab_expire(&t, 3);
+	flowtab_expire(tp, 3);
 	for (int k = 0; k < SORT_KEY_MAX; k++) {
 		s.key = (enum sorter_key)k;
 		s.reverse = k & 1;
-		sorter_build(&s, &t);
+		sorter_build(&s, tp);
 		sorter_window(&s, (uint32_t)size % 5, 3);
 		/* the window must match a full sort */
 		{
@@ -62,30 +91,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (uint32_t i = (uint32_t)size % 5; i < m && i < (uint32_t)size % 5 + 3; i++)
 				w[i - (uint32_t)size % 5] = sorter_at(&s, i);
-			sorter_run(&s, &t);
+			sorter_run(&s, tp);
 			for (uint32_t i = (uint32_t)size % 5; i < m && i < (uint32_t)size % 5 + 3; i++)
 				if (w[i - (uint32_t)size % 5] != sorter_at(&s, i))
 					abort();
 		}
 	}
 	s.reverse = false;
-	sorter_procs(&s, &t);
-	lf.now_ns = t.now_ns;
+	sorter_procs(&s, tp);
+	lf.now_ns = tp->now_ns;
 	for (uint32_t i = 0; i < s.n; i++) {
 		size_t n;
 
 		lf.compact = i & 1;
 		lf.numeric = i & 2;
-		n = linefmt_flow(&lf, &t.e[sorter_at(&s, i)], line);
+		n = linefmt_flow(&lf, &tp->e[sorter_at(&s, i)], line);
 		check_line(line, n);
 		n = linefmt_cut(line, n, i % 7, 40, i & 4, cut, &cols);
 		check_line(cut, n);
 	}
 	for (uint32_t i = 0; i < s.nprocs; i++)
-		check_line(line, linefmt_proc(&s.procs[i], &t, line));
+		check_line(line, linefmt_proc(&s.procs[i], tp, line));
+	for (uint32_t i = 0; i < tp->n; i++) {
+		const struct flow *f = &tp->e[i].f;
+
+		if (!flowtab_shown(tp, i))
+			continue;
+		check_pooled(p, f->state);
+		check_pooled(p, f->protocol);
+		check_pooled(p, f->src_domain);
+		check_pooled(p, f->dst_domain);
+		check_pooled(p, f->process_name);
+		check_pooled(p, f->process_exe);
+		check_pooled(p, f->user_name);
+		check_pooled(p, f->src_geo.country_name);
+		check_pooled(p, f->dst_geo.city_name);
+		check_pooled(p, f->dst_geo.as_org);
+	}
 	sorter_release(&s);
 	reader_free(r);
-	flowtab_release(&t);
+	flowtab_release(tp);
 	strpool_free(p);
 	return 0;
 }
