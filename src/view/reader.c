@@ -381,8 +381,8 @@ static bool column_name(const char *c, size_t n)
 	if (n == 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@",
-			    c[i]) || !c[i])
+		if (!c[i] || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@",
+				     c[i]))
 			return false;
 	return true;
 }
