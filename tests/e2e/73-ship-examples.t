@@ -4,12 +4,14 @@
 # takes the record's @timestamp as the event's time and its fields as they
 # are, and drops the same markers.  (rsyslog's runs for real: 72-ship-rsyslog.t.)
 . "$(dirname "$0")/lib.sh"
-python3 -c 'import yaml' 2>/dev/null || skip_all "python3-yaml is not installed (scripts/install-deps)"
+# Debian's python3 with python3-yaml (install-deps), whatever python3 PATH finds
+PY=/usr/bin/python3
+"$PY" -c 'import yaml' 2>/dev/null || skip_all "python3-yaml is not installed (scripts/install-deps)"
 plan 6
 D=$TOP/dist/shipping
 LOG=/var/log/flowtop/flows.ndjson
 
-python3 - "$D/filebeat.yml" "$LOG" <<'PY'
+"$PY" - "$D/filebeat.yml" "$LOG" <<'PY'
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 inp = c["filebeat.inputs"][0]
@@ -21,7 +23,7 @@ assert sorted(drops) == ["snapshot-begin", "snapshot-end"], drops
 PY
 ok $? "filebeat.yml: filestream on $LOG, ndjson at the top level with our @timestamp, markers dropped"
 
-python3 - "$D/vector.yaml" "$LOG" <<'PY'
+"$PY" - "$D/vector.yaml" "$LOG" <<'PY'
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))
 assert c["log_schema"]["timestamp_key"] == "@timestamp"
@@ -52,9 +54,9 @@ netns_setup
 ct_inject -s 192.0.2.1 -d 198.51.100.2 -p tcp --sport 1000 --dport 443 --state ESTABLISHED -t 300
 ts=$(nsx "$EMIT" --once -n 2>/dev/null | jq -r '."@timestamp"' | head -1)
 fmt=$(fb "$D/flowtop-parsers.conf" PARSER Time_Format)
-python3 -c 'import sys, datetime; datetime.datetime.strptime(sys.argv[1], sys.argv[2].replace("%L", "%f"))' "$ts" "$fmt"
+"$PY" -c 'import sys, datetime; datetime.datetime.strptime(sys.argv[1], sys.argv[2].replace("%L", "%f"))' "$ts" "$fmt"
 ok $? "Time_Format $fmt reads a record's @timestamp ($ts)"
 t=$(fb "$D/fluent-bit.conf" FILTER Exclude)
-echo "$t" | grep -q "^\$event\['action'\] " && python3 -c 'import re, sys; r = re.compile(sys.argv[1]); assert r.search("snapshot-begin") and r.search("snapshot-end") and not r.search("snapshot") and not r.search("overrun")' "${t#* }"
+echo "$t" | grep -q "^\$event\['action'\] " && "$PY" -c 'import re, sys; r = re.compile(sys.argv[1]); assert r.search("snapshot-begin") and r.search("snapshot-end") and not r.search("snapshot") and not r.search("overrun")' "${t#* }"
 ok $? "fluent-bit.conf: markers dropped, flows and overrun kept"
 done_testing
