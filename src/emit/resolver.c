@@ -1264,8 +1264,8 @@ struct resolver *resolver_new(unsigned int max_inflight, int verbose)
 	resolver_set_lifetimes(r, RESOLVER_TTL_MIN, RESOLVER_TTL_MAX, RESOLVER_NEG_TTL,
 			       RESOLVER_FAIL_TTL);
 	rc = ares_library_init(ARES_LIB_INIT_ALL);
-	if (rc == ARES_SUCCESS)
-		rc = channel_make(r, &r->ch);
+	if (rc == ARES_SUCCESS && (rc = channel_make(r, &r->ch)) != ARES_SUCCESS)
+		ares_library_cleanup();
 	if (rc != ARES_SUCCESS) {
 		fprintf(stderr, "flowtop-emit: cannot set up reverse DNS: %s\n", ares_strerror(rc));
 		close(r->epfd);
