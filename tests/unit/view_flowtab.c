@@ -186,6 +186,33 @@ int main(void)
 	flowtab_release(&t);
 	sorter_release(&s);
 
+	/* byte totals past 2^64 saturate: 16 EiB sorts above 909 TiB */
+	flowtab_init(&t, 0, 0);
+	{
+		struct sorter b = { .key = SORT_BYTES };
+
+		f = mk(FLOW_NEW, 1, "10.0.0.1", "10.0.0.2", 1, 80, NULL);
+		f.has |= FLOW_HAS_COUNTERS;
+		f.orig_bytes = f.reply_bytes = 1ull << 63;
+		flowtab_apply(&t, &f, 0);
+		f = mk(FLOW_NEW, 2, "10.0.0.3", "10.0.0.4", 1, 80, NULL);
+		f.has |= FLOW_HAS_COUNTERS;
+		f.orig_bytes = 909ull << 40;
+		flowtab_apply(&t, &f, 0);
+		sorter_run(&b, &t);
+		ok(b.n == 2 && t.e[sorter_at(&b, 0)].f.id == 1, "--sort bytes: 16 EiB first");
+		f = mk(FLOW_NEW, 3, "10.0.0.5", "10.0.0.6", 1, 80, NULL);
+		f.has |= FLOW_HAS_COUNTERS;
+		f.orig_bytes = 1ull << 63;
+		flowtab_apply(&t, &f, 0);
+		sorter_run(&b, &t);
+		sorter_procs(&b, &t);
+		ok(b.nprocs == 1 && b.procs[0].sent == UINT64_MAX && b.procs[0].recv == 1ull << 63,
+		   "per-process sums saturate too");
+		sorter_release(&b);
+	}
+	flowtab_release(&t);
+
 	/* the line */
 	{
 		struct flowtab_entry e = { 0 };
