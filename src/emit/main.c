@@ -23,6 +23,7 @@
 #include "enrich.h"
 #include "field.h"
 #include "filter.h"
+#include "output.h"
 #include "num.h"
 #include "tracker.h"
 #include "writer.h"
@@ -37,6 +38,10 @@
 #define NAME_PASS_MS 1000
 /* dead flows are forgotten by a pass over the tracker this often */
 #define EXPIRE_MS 1000
+/* output waiting for a slow reader past this stops the loop taking input,
+ * so the kernel drops events (an overrun, a resync when the reader is back)
+ * instead of our memory growing */
+#define OUT_HIGH_WATER (4u << 20)
 
 enum { EXIT_USAGE = 2 };
 
@@ -66,6 +71,7 @@ struct emitter {
 	struct opts *o;
 	struct ctsource *src;
 	struct writer *w;
+	struct output *out;		/* follow mode's stdout */
 	struct tracker *trk;
 	struct enrich *enr;
 	uint32_t gen;
@@ -632,6 +638,28 @@ static int late_flow(const struct flow *key, void *data)
 	return e ? late_names(e, em) : 0;
 }
 
+/* Write what the reader takes now.  Where no non-blocking way to the file
+ * was found, the stop signals are let in around the write, which they
+ * interrupt (no SA_RESTART); a signal that comes just before the write
+ * waits for the reader there, the one case this cannot help. */
+static int flush_out(struct emitter *em, const sigset_t *stops)
+{
+	bool let_in = output_may_block(em->out);
+	sigset_t old;
+	int rc;
+
+	if (let_in)
+		sigprocmask(SIG_UNBLOCK, stops, &old);
+	rc = output_flush(em->out);
+	if (let_in)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
+		em->write_failed = true;
+		em->write_errno = errno;
+	}
+	return rc;
+}
+
 /* ppoll() only delivers a pending signal when it would sleep; with a
  * descriptor always ready (a busy resolver, a flood of events) the signal
  * would wait forever, so take it by hand after each round. */
@@ -665,7 +693,8 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			nfct_filter_destroy(kf);
 		}
 	}
-	writer_set_flush(em->w, true);
+	/* records collect in the output's buffer, written once a round */
+	writer_set_flush(em->w, false);
 	if (start_dump(em, DUMP_SNAPSHOT) < 0 || next_dump_step(em) < 0)
 		return -1;
 	next_interval = mono_ms() + em->o->interval_ms;
@@ -676,15 +705,25 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 		int nfd = 0, timeout = -1, rc;
 		uint64_t now = mono_ms();
 		struct timespec ts, *tsp = NULL;
+		bool backlog;
 
-		pfd[nfd++] = (struct pollfd){ ctsource_event_fd(em->src), POLLIN, 0 };
-		if (em->dumping)
-			pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
-		if (enrich_fd(em->enr) >= 0)
-			pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
+		if (flush_out(em, stops) < 0)
+			break;
+		/* a reader that does not keep up: wait for it, and only it */
+		backlog = output_pending(em->out) > OUT_HIGH_WATER;
+		if (!backlog) {
+			pfd[nfd++] = (struct pollfd){ ctsource_event_fd(em->src), POLLIN, 0 };
+			if (em->dumping)
+				pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
+			if (enrich_fd(em->enr) >= 0)
+				pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
+		}
 		/* a reader that went away shows as POLLERR on our end of the pipe,
 		 * so a quiet table does not keep us running for nobody */
-		pfd[nfd++] = (struct pollfd){ STDOUT_FILENO, 0, 0 };
+		pfd[nfd++] = (struct pollfd){ output_fd(em->out),
+					      output_pending(em->out) ? POLLOUT : 0, 0 };
+		if (backlog)
+			goto wait;
 		if (em->o->interval_ms && !em->dumping)
 			timeout = now >= next_interval ? 0 : (int)(next_interval - now);
 		if (names_pending) {
@@ -704,7 +743,9 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
 			tsp = &ts;
 		}
-		/* signals are blocked outside ppoll, so none slips between checks */
+wait:
+		/* signals are blocked outside ppoll, so none slips between
+		 * checks; a stalled reader holds nothing but this ppoll */
 		rc = ppoll(pfd, (nfds_t)nfd, tsp, &empty);
 		take_pending_signal(stops);
 		if (stop_signal)
@@ -719,6 +760,8 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 			em->write_errno = EPIPE;
 			return 0;
 		}
+		if (backlog)
+			continue;
 		/* events first: they are the ones the kernel can drop; the
 		 * tracker waits for the queue to be read empty before it takes
 		 * a dump's word that a flow came or went without an event */
@@ -787,6 +830,9 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 				return -1;
 		}
 	}
+	/* what the reader takes now; a stalled one does not hold the exit */
+	if (!em->write_failed && !output_may_block(em->out))
+		flush_out(em, stops);
 	return 0;
 }
 
@@ -857,7 +903,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": byte and packet counters are off "
 			"(net.netfilter.nf_conntrack_acct=0); --accounting turns them on for this run\n");
 
-	em.w = writer_new(stdout, o.fmt, o.nfields ? o.fields : NULL, o.nfields);
+	if (!o.once)
+		em.out = output_open(STDOUT_FILENO);
+	if (o.once || em.out)
+		em.w = writer_new(o.once ? stdout : output_stream(em.out), o.fmt,
+				  o.nfields ? o.fields : NULL, o.nfields);
 	em.trk = tracker_new();
 	em.enr = enrich_new(&o.enrich);
 	if (!em.w || !em.trk || !em.enr) {
@@ -902,6 +952,7 @@ out:
 	enrich_free(em.enr);
 	tracker_free(em.trk);
 	writer_free(em.w);
+	output_close(em.out);
 	ctsource_free(em.src);
 	if (fclose(stdout) == EOF && errno != EPIPE && !em.write_failed) {
 		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));

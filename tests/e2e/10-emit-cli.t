@@ -2,7 +2,7 @@
 # flowtop-emit as a Unix tool: help, version, usage errors, privilege, pipes.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 18
+plan 19
 
 out=$("$EMIT" --help); rc=$?
 ok $rc "--help exits 0"
@@ -34,6 +34,9 @@ else ok 1 "--once | head -1: status 0, quiet"; diag "status $st"; cat "$TMP/err"
 nsx "$EMIT" --once -n > /dev/full 2>"$TMP/err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'cannot write to standard output: No space left' "$TMP/err"
 ok $? "stdout on a full disk: clear error, exit 1"
+nsx timeout 10 "$EMIT" -n --interval 0 > /dev/full 2>"$TMP/err"; rc=$?
+[ $rc -eq 1 ] && grep -q 'cannot write to standard output: No space left' "$TMP/err"
+ok $? "follow mode on a full disk: clear error, exit 1"
 nsx "$EMIT" --once -n >&- 2>"$TMP/err"; rc=$?
 [ $rc -eq 1 ] && grep -q 'cannot write to standard output: Bad file descriptor' "$TMP/err"
 ok $? "closed stdout: clear error, exit 1 (nothing written into a socket)"

@@ -4,7 +4,7 @@
 # Without it, nothing changes.  (These are the test namespace's sysctls.)
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 13
+plan 16
 
 A=/proc/sys/net/netfilter/nf_conntrack_acct
 S=/proc/sys/net/netfilter/nf_conntrack_timestamp
@@ -60,6 +60,38 @@ wait $!
 wait_for 5 sh -c "! pgrep -f 'flowtop-emit -n --no-process --no-geoip --accounting' >/dev/null"
 is "$(get)" "0 1 " "a closed pipe restores the settings too"
 ! grep -qi 'pipe' "$TMP/err"; ok $? "and ends quietly"
+
+# a reader that stalls (| sleep 30): the pipe fills, and TERM must still act at
+# once; the pipe's shared file description must not be made non-blocking
+set_both 0 0
+nsx "$TOP/build/tools/flowgen" inject 20000 --timeout 600 >/dev/null 2>&1
+mkfifo "$TMP/fifo"
+# a reader that never reads (python, not sleep(1): other tests on the
+# machine may clean up stray sleeps)
+python3 -c 'import time; time.sleep(60)' < "$TMP/fifo" &
+SLEEPER=$!
+at_exit "kill $SLEEPER 2>/dev/null"
+nsbg "$EMIT" -n --no-process --no-geoip --accounting > "$TMP/fifo" 2>"$TMP/err"
+EPID=$BGPID
+at_exit "kill -9 $EPID 2>/dev/null"
+pipe_full() {
+	python3 -c 'import fcntl, os, sys, termios, array
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_NONBLOCK)
+n = array.array("i", [0]); fcntl.ioctl(fd, termios.FIONREAD, n)
+sys.exit(0 if n[0] >= 60000 else 1)' "/proc/$SLEEPER/fd/0"
+}
+wait_for 10 pipe_full; ok $? "the reader stalls with a full pipe" || cat "$TMP/err" >&2
+flags=$(awk '/^flags:/ {print $2}' "/proc/$EPID/fdinfo/1")
+[ $(( 0$flags & 04000 )) -eq 0 ]; ok $? "the shared stdout stays blocking (flags $flags)"
+t0=$(date +%s%N)
+kill -TERM "$EPID"
+wait_for 3 sh -c "! kill -0 $EPID"; gone=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $gone -eq 0 ] && wait "$EPID"; st=$?
+[ $gone -eq 0 ] && [ $ms -lt 1000 ] && [ $st -eq 0 ] && [ "$(get)" = "0 0 " ]
+ok $? "SIGTERM with a stalled reader: exits in ${ms} ms, status $st, restored ($(get))"
+kill "$SLEEPER" 2>/dev/null
+nsx conntrack -F >/dev/null 2>&1
 
 # counters and start times appear in records of flows made while it is on
 set_both 0 0

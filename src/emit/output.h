@@ -1,0 +1,51 @@
+/*
+ * output.h - standard output for follow mode: records go into a buffer of
+ * the emitter's own, and the poll loop writes them out when the reader can
+ * take them, so a stalled reader never holds the program in write() with
+ * its stop signals blocked.
+ *
+ * struct output owns that buffer, the stdio stream that fills it (handed to
+ * the writer) and, for pipes, FIFOs and terminals, a descriptor of its own
+ * on the same file (a new open file description, non-blocking).  The
+ * caller's descriptor and its flags are never changed: the shell and the
+ * other programs of a pipeline share them.
+ */
+#ifndef FLOWTOP_OUTPUT_H
+#define FLOWTOP_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct output;
+
+/* Take over writing to descriptor fd (which stays open and unchanged).
+ * NULL with errno on failure. */
+struct output *output_open(int fd);
+
+/* Free everything, dropping what was not written (output_flush() first to
+ * write it); fd stays open. */
+void output_close(struct output *o);
+
+/* The stream to write records into; it only fills the buffer, so its
+ * writes fail only for want of memory. */
+FILE *output_stream(struct output *o);
+
+/* The descriptor to poll: POLLOUT when output_pending(), and POLLERR or
+ * POLLHUP when the reader has gone. */
+int output_fd(const struct output *o);
+
+/* Bytes taken from the stream but not yet written (after output_flush). */
+size_t output_pending(const struct output *o);
+
+/* Move the stream's data into the buffer and write as much as the reader
+ * takes now, without waiting.  0 (all written, or the reader is busy), or
+ * -1 with errno (EPIPE: the reader has gone). */
+int output_flush(struct output *o);
+
+/* Whether a write can block (no non-blocking way to the file was found):
+ * then the caller lets its stop signals in around output_flush(), whose
+ * write returns EINTR when one comes. */
+bool output_may_block(const struct output *o);
+
+#endif
