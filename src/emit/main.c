@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -934,12 +935,18 @@ int main(int argc, char **argv)
 		status = 1;
 	}
 out:
+	/* after a stop signal, --once drops what a stalled reader has not
+	 * taken rather than wait for it (the status says it was cut short) */
+	if (stop_signal)
+		__fpurge(stdout);
 	if (!em.write_failed && (fflush(stdout) == EOF || ferror(stdout))) {
 		em.write_failed = true;
 		em.write_errno = errno;
 	}
-	/* a closed pipe (| head) is a normal end */
-	if (em.write_failed && em.write_errno != EPIPE) {
+	/* a closed pipe (| head) is a normal end; so is a write that a stop
+	 * signal interrupted */
+	if (em.write_failed && em.write_errno != EPIPE &&
+	    !(em.write_errno == EINTR && stop_signal)) {
 		fprintf(stderr, PROG ": cannot write to standard output: %s\n",
 			strerror(em.write_errno));
 		status = 1;

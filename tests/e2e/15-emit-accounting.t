@@ -4,7 +4,7 @@
 # Without it, nothing changes.  (These are the test namespace's sysctls.)
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 16
+plan 17
 
 A=/proc/sys/net/netfilter/nf_conntrack_acct
 S=/proc/sys/net/netfilter/nf_conntrack_timestamp
@@ -90,6 +90,23 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $gone -eq 0 ] && wait "$EPID"; st=$?
 [ $gone -eq 0 ] && [ $ms -lt 1000 ] && [ $st -eq 0 ] && [ "$(get)" = "0 0 " ]
 ok $? "SIGTERM with a stalled reader: exits in ${ms} ms, status $st, restored ($(get))"
+kill "$SLEEPER" 2>/dev/null
+
+# the same with --once, which writes through stdio with the signals open
+python3 -c 'import time; time.sleep(60)' < "$TMP/fifo" &
+SLEEPER=$!
+at_exit "kill $SLEEPER 2>/dev/null"
+nsbg "$EMIT" --once -n --no-process --no-geoip --accounting > "$TMP/fifo" 2>"$TMP/err"
+EPID=$BGPID
+at_exit "kill -9 $EPID 2>/dev/null"
+wait_for 10 pipe_full
+t0=$(date +%s%N)
+kill -TERM "$EPID"
+wait_for 3 sh -c "! kill -0 $EPID"; gone=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ $gone -eq 0 ] && wait "$EPID"; st=$?
+[ $gone -eq 0 ] && [ $ms -lt 1000 ] && [ $st -eq 143 ] && [ "$(get)" = "0 0 " ] && [ ! -s "$TMP/err" ]
+ok $? "--once, SIGTERM with a stalled reader: exits in ${ms} ms, status $st, restored, quiet"
 kill "$SLEEPER" 2>/dev/null
 nsx conntrack -F >/dev/null 2>&1
 
