@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
+#include "num.h"
+
 void filter_init(struct filter *fl)
 {
 	memset(fl, 0, sizeof(*fl));
@@ -97,7 +99,7 @@ int filter_add_states(struct filter *fl, const char *list, char *err, size_t err
 
 int filter_parse_net(const char *s, struct filter_net *n)
 {
-	char buf[INET6_ADDRSTRLEN + 8], *slash, *end;
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
 	long len;
 	int max;
 
@@ -114,9 +116,11 @@ int filter_parse_net(const char *s, struct filter_net *n)
 	max = n->family == AF_INET ? 32 : 128;
 	len = max;
 	if (slash) {
-		len = strtol(slash, &end, 10);
-		if (!*slash || *end || len < 0 || len > max)
+		unsigned long long v;
+
+		if (num_parse_uint(slash, 0, (unsigned long long)max, 0, &v) < 0)
 			return -1;
+		len = (long)v;
 	}
 	n->prefix = (uint8_t)len;
 	/* keep only the network part, so matching compares like with like */
@@ -158,10 +162,9 @@ int filter_add_nets(struct filter *fl, bool src, const char *list, char *err, si
 static int add_port(void *arg, const char *s, char *err, size_t errlen)
 {
 	struct filter *fl = arg;
-	char *end;
-	long p = strtol(s, &end, 10);
+	unsigned long long p;
 
-	if (!*s || *end || p < 0 || p > 65535) {
+	if (num_parse_uint(s, 0, 65535, 0, &p) < 0) {
 		snprintf(err, errlen, "invalid port '%s'", s);
 		return -1;
 	}

@@ -31,6 +31,7 @@
 
 #define PROG "flowtop-emit"
 #define DEFAULT_INTERVAL_MS 2000
+#define MAX_INTERVAL_S 86400
 #define DEFAULT_BUFFER (64u << 20)
 #define DEFAULT_DNS_TIMEOUT_MS 2000
 #define MAX_DNS_TIMEOUT_S 60	/* a --once that waits longer is a mistake */
@@ -139,29 +140,22 @@ static void usage(void)
 	       "Needs CAP_NET_ADMIN (root).  See flowtop-emit(1) for the record format.\n");
 }
 
-static unsigned int parse_seconds_ms(const char *s, const char *opt)
+/* Numbers go through num.h, which refuses NaN, infinities and hex: such a
+ * value would pass every range check below and mean nothing. */
+static unsigned int parse_interval(const char *s)
 {
-	char *end;
-	double v = strtod(s, &end);
+	unsigned int ms;
 
-	if (!*s || *end || v < 0 || v > 86400)
-		die_usage("invalid %s", opt);
-	return (unsigned int)(v * 1000 + 0.5);
+	if (num_parse_ms(s, MAX_INTERVAL_S, &ms) < 0)
+		die_usage("invalid interval '%s' (0 to 86400 seconds)", s);
+	return ms;
 }
 
 static size_t parse_size(const char *s)
 {
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long v;
 
-	if (!*s || *s == '-')
-		die_usage("invalid buffer size '%s'", s);
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (*end || v < 4096 || v > (1ull << 31))
+	if (num_parse_uint(s, 4096, 1ull << 31, 1, &v) < 0)
 		die_usage("invalid buffer size '%s' (4K to 2G)", s);
 	return (size_t)v;
 }
@@ -249,7 +243,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				die_usage("unknown field in '%s' (see --list-fields)", optarg + bad);
 			break;
 		case 'i':
-			o->interval_ms = parse_seconds_ms(optarg, "interval");
+			o->interval_ms = parse_interval(optarg);
 			break;
 		case 'a':
 			o->accounting = true;

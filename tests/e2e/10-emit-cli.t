@@ -2,7 +2,7 @@
 # flowtop-emit as a Unix tool: help, version, usage errors, privilege, pipes.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 19
+plan 28
 
 out=$("$EMIT" --help); rc=$?
 ok $rc "--help exits 0"
@@ -15,6 +15,20 @@ for bad in "--bogus" "--format xml" "-p nosuch" "--state NOPE" "--src 10.0.0.0/9
 	"$EMIT" $bad >/dev/null 2>"$TMP/err"; rc=$?
 	[ $rc -eq 2 ] && grep -q "^flowtop-emit: \|Try 'flowtop-emit --help'" "$TMP/err"
 	ok $? "bad usage '$bad' exits 2 with a message"
+done
+
+# every number option refuses NaN, infinities, negatives and overflow as a
+# usage error that names the option
+for spec in "-i:interval" "--interval:interval" "--dns-timeout:dns timeout" \
+	    "-b:buffer size" "--buffer-size:buffer size" "-P:port" "--port:port" \
+	    "-p:protocol" "--src 10.0.0.0/:network"; do
+	opt=${spec%%:*} name=${spec#*:} bad=
+	for v in nan inf -1 1e999 NaN -inf 0x10; do
+		case $opt in *' '*) set -- ${opt% *} "${opt#* }$v" ;; *) set -- "$opt" "$v" ;; esac
+		"$EMIT" "$@" >/dev/null 2>"$TMP/err"; rc=$?
+		[ $rc -eq 2 ] && grep -q "^flowtop-emit: .*$name" "$TMP/err" || bad="$bad $v($rc)"
+	done
+	[ -z "$bad" ]; ok $? "$opt refuses nan, inf, -1, 1e999, hex with status 2, naming it${bad:+ (failed:$bad)}"
 done
 
 # no privilege: one clear line, exit 1, nothing on stdout
