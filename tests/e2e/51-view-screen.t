@@ -106,14 +106,14 @@ w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
 ok $? "resize: redrawn at 70x20 (widest line $w)"
 
 tm send-keys -t v q
-wait_for 3 test -s "$TMP/rc"
+wait_for 3 test -s "$TMP/stty.after"
 is "$(cat "$TMP/rc" 2>/dev/null)" "rc=0" "q quits with status 0"
 diff <(grep -v rows "$TMP/stty.before") <(grep -v rows "$TMP/stty.after") >&2
 ok $? "terminal settings restored after q"
 
 # pause: a live stream keeps coming, the display holds still
 mkfifo "$TMP/fifo"
-rm -f "$TMP/rc"
+rm -f "$TMP/rc" "$TMP/stty.after"
 start "sh -c 'echo \$\$ > $TMP/pid; exec $VIEW $TMP/fifo 2>$TMP/err'"
 exec 7>"$TMP/fifo"
 head -20 "$TMP/s.ndjson" >&7
@@ -121,8 +121,8 @@ wait_screen 'flows 19/19'
 tm send-keys -t v p
 wait_screen PAUSED
 sed -n '21,40p' "$TMP/s.ndjson" >&7
-sleep 0.5
-screen | grep -q 'flows 19/'
+# the total follows the table, the rows shown stay the paused ones
+wait_screen 'flows 19/39'
 ok $? "paused: the display holds while the stream goes on"
 tm send-keys -t v p
 wait_screen 'flows 39/39'
@@ -131,7 +131,7 @@ ok $? "resumed: the new flows appear"
 # a signal restores the terminal too
 kill -TERM "$(cat "$TMP/pid")"
 exec 7>&-
-wait_for 3 test -s "$TMP/rc"
+wait_for 3 test -s "$TMP/stty.after"
 diff "$TMP/stty.before" "$TMP/stty.after" >&2
 ok $? "terminal restored after SIGTERM"
 done_testing
