@@ -99,8 +99,8 @@ wait_gone 'flowtop-view keys'
 ok $? "any key closes help"
 
 tm resize-window -t v -x 70 -y 20
-wait_screen '\[+0\]'
-sleep 0.3
+# redrawn at the new size: the key line on the last of 20 rows
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t v | sed -n 20p | grep -q 'q quit'"
 w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
 [ "$w" -le 70 ] && screen | sed -n 20p | grep -q 'q quit'
 ok $? "resize: redrawn at 70x20 (widest line $w)"

@@ -31,7 +31,7 @@ s.bind(("10.99.0.1", 5555)); s.listen(1)
 c, _ = s.accept(); time.sleep(30)' >/dev/null 2>&1 &
 SRV=$!
 at_exit "kill $SRV"
-sleep 0.3
+wait_for 3 sh -c "ip netns exec $NS ss -Hltn 'sport = :5555' | grep -q 5555"
 nsx python3 -c '
 import socket, sys, time
 c = socket.create_connection(("10.99.0.1", 5555)); c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
