@@ -360,6 +360,10 @@ static int once_write(struct flow *f, void *data)
 {
 	struct emitter *em = data;
 
+	/* a stop signal that came between writes: write no more, so that a
+	 * stalled reader cannot hold us in the next one */
+	if (stop_signal)
+		return 0;
 	em->dump_seen++;
 	if (!filter_match(&em->o->filter, f))
 		return 0;
@@ -885,6 +889,26 @@ int main(int argc, char **argv)
 			" (needs CAP_NET_ADMIN; run as root)" : "");
 		ctsource_free(em.src);
 		return 1;
+	}
+	/* a run killed with --accounting (kill -9 gives it no chance) left
+	 * the settings on: put back what it found, and say so once */
+	{
+		struct acct_left left;
+		char what[96] = "";
+		int r = acct_recover(&left), e = errno;
+
+		if (r != 0 && left.acct >= 0)
+			snprintf(what, sizeof(what), "net.netfilter.nf_conntrack_acct=%d", left.acct);
+		if (r != 0 && left.tstamp >= 0)
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 "%snet.netfilter.nf_conntrack_timestamp=%d", *what ? " and " : "",
+				 left.tstamp);
+		if (r > 0 && *what)
+			fprintf(stderr, PROG ": restored %s, which run %ld changed and did not "
+				"put back (it was killed)\n", what, left.pid);
+		else if (r < 0)
+			fprintf(stderr, PROG ": cannot restore %s, which run %ld changed and did "
+				"not put back: %s\n", what, left.pid, strerror(e));
 	}
 	if (o.accounting && acct_enable(&acct) < 0) {
 		fprintf(stderr, PROG ": cannot turn on conntrack accounting: %s%s\n", strerror(errno),

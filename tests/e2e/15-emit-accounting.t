@@ -4,7 +4,7 @@
 # Without it, nothing changes.  (These are the test namespace's sysctls.)
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 17
+plan 24
 
 A=/proc/sys/net/netfilter/nf_conntrack_acct
 S=/proc/sys/net/netfilter/nf_conntrack_timestamp
@@ -106,9 +106,45 @@ wait_for 3 sh -c "! kill -0 $EPID"; gone=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ $gone -eq 0 ] && wait "$EPID"; st=$?
 [ $gone -eq 0 ] && [ $ms -lt 1000 ] && [ $st -eq 143 ] && [ "$(get)" = "0 0 " ] && [ ! -s "$TMP/err" ]
-ok $? "--once, SIGTERM with a stalled reader: exits in ${ms} ms, status $st, restored, quiet"
+ok $? "--once, SIGTERM with a stalled reader: exits in ${ms} ms, status $st, restored, quiet" || cat "$TMP/err" >&2
 kill "$SLEEPER" 2>/dev/null
 nsx conntrack -F >/dev/null 2>&1
+
+# kill -9 leaves the settings on (nothing can run at SIGKILL); the run
+# wrote what it replaced to a state file of its namespace first, and the
+# next run there puts it back and says so once; a run in another
+# namespace leaves it alone
+INO=$(nsx stat -L -c %i /proc/self/ns/net)
+STATE=/run/flowtop/acct-$INO.state
+at_exit "rm -f $STATE"
+set_both 0 0
+nsbg "$EMIT" -n --no-process --no-geoip --accounting > /dev/null 2>&1
+EPID=$BGPID
+wait_for 5 sh -c "[ \"\$(ip netns exec $NS cat $A $S | tr '\n' ' ')\" = '1 1 ' ]"
+grep -q "^pid=$EPID\$" "$STATE" && grep -q '^acct=0$' "$STATE" && grep -q '^timestamp=0$' "$STATE"
+ok $? "--accounting writes what it replaced, and its pid, to $STATE"
+kill -9 "$EPID"; wait "$EPID" 2>/dev/null
+is "$(get)" "1 1 " "kill -9 leaves the settings on"
+OTHER="$NS-other"
+ip netns add "$OTHER" && at_exit "ip netns del $OTHER"
+ip netns exec "$OTHER" "$EMIT" --once -n > /dev/null 2>"$TMP/err"
+[ "$(get)" = "1 1 " ] && [ -e "$STATE" ] && ! grep -q restored "$TMP/err"
+ok $? "a run in another namespace leaves them alone"
+nsx "$EMIT" --once -n > /dev/null 2>"$TMP/err"
+[ "$(get)" = "0 0 " ] && [ ! -e "$STATE" ] &&
+	[ "$(grep -c "restored net.netfilter.nf_conntrack_acct=0 and net.netfilter.nf_conntrack_timestamp=0, which run $EPID" "$TMP/err")" = 1 ]
+ok $? "the next run in the namespace puts them back and says so once"
+nsx "$EMIT" --once -n > /dev/null 2>"$TMP/err"
+! grep -q restored "$TMP/err"; ok $? "and the run after it says nothing"
+# a live run's file is left alone; a clean end removes it
+set_both 0 1
+nsbg "$EMIT" -n --no-process --no-geoip --accounting > /dev/null 2>&1
+EPID=$BGPID
+wait_for 5 test -e "$STATE"
+nsx "$EMIT" --once -n > /dev/null 2>"$TMP/err"
+[ "$(get)" = "1 1 " ] && ! grep -q restored "$TMP/err"; ok $? "a running run's settings are not touched"
+kill "$EPID"; wait "$EPID"
+[ "$(get)" = "0 1 " ] && [ ! -e "$STATE" ]; ok $? "a clean end restores and removes the state file"
 
 # counters and start times appear in records of flows made while it is on
 set_both 0 0
