@@ -10,8 +10,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "num.h"
-
 static const char *const action_names[FLOW_ACTION_MAX] = {
 	[FLOW_SNAPSHOT] = "snapshot",
 	[FLOW_NEW] = "new",
@@ -63,14 +61,16 @@ const char *flow_l4proto_name(uint8_t l4proto)
 
 int flow_l4proto_parse(const char *s)
 {
-	unsigned long long n;
+	char *end;
+	long n;
 
 	if (!strcasecmp(s, "icmpv6") || !strcasecmp(s, "icmp6"))
 		return IPPROTO_ICMPV6;
 	for (size_t i = 0; i < sizeof(l4names) / sizeof(l4names[0]); i++)
 		if (!strcasecmp(s, l4names[i].name))
 			return l4names[i].num;
-	if (num_parse_uint(s, 0, 255, 0, &n) < 0)
+	n = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || n < 0 || n > 255)
 		return -1;
 	return (int)n;
 }
