@@ -841,6 +841,7 @@ int main(int argc, char **argv)
 {
 	static struct opts o;
 	static struct acct acct;
+	FILE *once_out = NULL;		/* --once's stdout */
 	struct emitter em = { 0 };
 	struct sigaction sa = { 0 };
 	sigset_t block;
@@ -924,8 +925,10 @@ int main(int argc, char **argv)
 
 	if (!o.once)
 		em.out = output_open(STDOUT_FILENO);
-	if (o.once || em.out)
-		em.w = writer_new(o.once ? stdout : output_stream(em.out), o.fmt,
+	else
+		once_out = output_direct(STDOUT_FILENO, &stop_signal);
+	if (once_out || em.out)
+		em.w = writer_new(once_out ? once_out : output_stream(em.out), o.fmt,
 				  o.nfields ? o.fields : NULL, o.nfields);
 	em.trk = tracker_new();
 	em.enr = enrich_new(&o.enrich);
@@ -934,14 +937,6 @@ int main(int argc, char **argv)
 		status = 1;
 		goto out;
 	}
-	/* --once may print a lot: big blocks (glibc ignores the size unless
-	 * it is given the buffer too) */
-	if (o.once) {
-		static char outbuf[1 << 18];
-
-		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
-	}
-
 	rc = o.once ? run_once(&em, &block) : run_follow(&em, &block);
 	if (rc < 0 && !em.write_failed) {
 		if (ctsource_is_eperm(errno))
@@ -955,9 +950,9 @@ int main(int argc, char **argv)
 out:
 	/* after a stop signal, --once drops what a stalled reader has not
 	 * taken rather than wait for it (the status says it was cut short) */
-	if (stop_signal)
-		__fpurge(stdout);
-	if (!em.write_failed && (fflush(stdout) == EOF || ferror(stdout))) {
+	if (stop_signal && once_out)
+		__fpurge(once_out);
+	if (once_out && !em.write_failed && (fflush(once_out) == EOF || ferror(once_out))) {
 		em.write_failed = true;
 		em.write_errno = errno;
 	}
@@ -978,6 +973,8 @@ out:
 	tracker_free(em.trk);
 	writer_free(em.w);
 	output_close(em.out);
+	if (once_out)
+		fclose(once_out);	/* flushed above: errors are said */
 	ctsource_free(em.src);
 	if (fclose(stdout) == EOF && errno != EPIPE && !em.write_failed) {
 		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));

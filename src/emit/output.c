@@ -137,6 +137,69 @@ size_t output_pending(const struct output *o)
 	return o->len;
 }
 
+#define DIRECT_BUF (1 << 18)
+
+struct direct {
+	int fd;
+	volatile sig_atomic_t *stop;
+	char buf[DIRECT_BUF];		/* the stream's: stdio frees none it is given */
+};
+
+/* A short count would make stdio write the rest: all, or an error.  (A
+ * signal that comes between the check and write() still waits for the
+ * reader: the window is the few instructions between them.) */
+static ssize_t direct_write(void *cookie, const char *data, size_t n)
+{
+	struct direct *d = cookie;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w;
+
+		if (*d->stop) {
+			errno = EINTR;
+			return -1;
+		}
+		w = write(d->fd, data + done, n - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)w;
+	}
+	return (ssize_t)n;
+}
+
+static int direct_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+FILE *output_direct(int fd, volatile sig_atomic_t *stop)
+{
+	static const cookie_io_functions_t io = { .write = direct_write, .close = direct_close };
+	struct direct *d = malloc(sizeof(*d));
+	FILE *f;
+
+	if (!d)
+		return NULL;
+	d->fd = fd;
+	d->stop = stop;
+	if (!(f = fopencookie(d, "w", io))) {
+		free(d);
+		return NULL;
+	}
+	/* big blocks: the table can be large (glibc ignores the size unless
+	 * it is given the buffer too) */
+	if (setvbuf(f, d->buf, _IOFBF, sizeof(d->buf))) {
+		fclose(f);
+		return NULL;
+	}
+	return f;
+}
+
 bool output_may_block(const struct output *o)
 {
 	return o->kind == OUT_BLOCKING;

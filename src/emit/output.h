@@ -13,6 +13,7 @@
 #ifndef FLOWTOP_OUTPUT_H
 #define FLOWTOP_OUTPUT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -42,6 +43,13 @@ size_t output_pending(const struct output *o);
  * takes now, without waiting.  0 (all written, or the reader is busy), or
  * -1 with errno (EPIPE: the reader has gone). */
 int output_flush(struct output *o);
+
+/* --once: a stream that writes straight to fd, blocking like stdout (as
+ * fast), but that fails with EINTR instead of writing on once *stop is
+ * set, where stdio would take a write a signal cut short and write the
+ * rest into a stalled reader.  Close it with fclose(); fd stays open.
+ * NULL with errno on failure. */
+FILE *output_direct(int fd, volatile sig_atomic_t *stop);
 
 /* Whether a write can block (no non-blocking way to the file was found):
  * then the caller lets its stop signals in around output_flush(), whose
