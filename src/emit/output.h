@@ -8,7 +8,8 @@
  * the writer) and, for pipes, FIFOs and terminals, a descriptor of its own
  * on the same file (a new open file description, non-blocking).  The
  * caller's descriptor and its flags are never changed: the shell and the
- * other programs of a pipeline share them.
+ * other programs of a pipeline share them.  The stream of output_direct()
+ * (--once) owns its buffer, which its fclose() frees.
  */
 #ifndef FLOWTOP_OUTPUT_H
 #define FLOWTOP_OUTPUT_H
