@@ -197,22 +197,28 @@ static int tcp_rank(const char *state)
 }
 
 /* Whether f is older than what was written for e.  Counters only grow.  A
- * TCP state only moves forward, but for one case: the kernel may reopen a
- * closed connection in place (a SYN after CLOSE); that shows only in
- * events, and events for one flow come in order, so an event's state is
- * taken as it is after an event's.  Against a dump's, which may be older or
- * newer than the events still queued, the order decides. */
+ * TCP state only moves forward: a dump may be older or newer than the
+ * events still queued, and events of one flow handled on two CPUs may be
+ * queued in the other order (FIN_WAIT after LAST_ACK).  One way back is
+ * real: the kernel reopens a closed connection in place on a new SYN
+ * (after TIME_WAIT, or CLOSE by a reset), which only an event following an
+ * event can show, as SYN_SENT. */
 static bool stale(const struct tracked *e, const struct flow *f, bool from_event)
 {
+	int now, was;
+
 	if (f->has & FLOW_HAS_COUNTERS && e->flags & TRACKED_COUNTERS &&
 	    (f->orig_bytes < e->orig_bytes || f->reply_bytes < e->reply_bytes ||
 	     f->orig_packets < e->orig_packets || f->reply_packets < e->reply_packets))
 		return true;
 	if (f->l4proto != IPPROTO_TCP || !f->state || !e->state || f->state == e->state)
 		return false;
-	if (from_event && !(e->flags & TRACKED_DUMPED))
+	now = tcp_rank(f->state);
+	was = tcp_rank(e->state);
+	if (from_event && !(e->flags & TRACKED_DUMPED) && now == tcp_rank("SYN_SENT") &&
+	    was >= tcp_rank("TIME_WAIT"))
 		return false;
-	return tcp_rank(f->state) < tcp_rank(e->state);
+	return now < was;
 }
 
 /* Bring stale data up to what was written, for a record that must be made. */

@@ -10,7 +10,8 @@ A flow (conntrack id plus original tuple: ids are 32-bit hashes) lives as
 frame) with the same id and tuple is a new life.  A snapshot frame
 (snapshot-begin ... snapshot-end) also ends, silently, the life of every
 flow it does not mention, as a reader drops them.  TCP states only move
-forward (SYN_SENT ... CLOSE).
+forward (SYN_SENT ... CLOSE), but for a connection the kernel reopens in
+place (SYN_SENT after TIME_WAIT or CLOSE).
 
 Prints one summary line (and with -v up to 20 examples of each fault) on
 stderr; exits 1 when any rule is broken, 2 on unreadable input.  --table
@@ -107,7 +108,10 @@ def check(lines, verbose, table):
                 fault("update before new", n, key)
             continue
         old = alive[key]
-        if rank is not None and old is not None and rank < old:
+        # the kernel reopens a closed connection in place on a new SYN
+        reopen = state in ("SYN_SENT", "SYN_SENT2") and old is not None and \
+            old >= TCP_ORDER["TIME_WAIT"]
+        if rank is not None and old is not None and rank < old and not reopen:
             fault("state backwards", n, key, "(%s after rank %d)" % (state, old))
         if rank is not None:
             alive[key] = rank

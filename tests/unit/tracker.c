@@ -104,7 +104,10 @@ static void lifecycle(void)
 	see(t, &f, TRACKER_EVENT, FLOW_NEW, "SYN_SENT", &now);
 	see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "CLOSE", &now);
 	ok(see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "SYN_SENT", &now) == FLOW_UPDATE,
-	   "an event's state follows an event's");
+	   "a reopen in place (SYN_SENT after CLOSE) follows an event's state");
+	see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "LAST_ACK", &now);
+	ok(see(t, &f, TRACKER_EVENT, FLOW_UPDATE, "FIN_WAIT", &now) == -1,
+	   "an event queued out of order (FIN_WAIT after LAST_ACK) is dropped");
 	tracker_free(t);
 }
 
