@@ -21,7 +21,7 @@ nsbg "$EMIT" -n --no-geoip --accounting --interval 0.1 > "$OUT" 2>"$TMP/err"
 EPID=$BGPID
 at_exit "kill $EPID 2>/dev/null"
 OUT2="$TMP/overrun.json"
-nsbg "$EMIT" -n --no-geoip --no-process --interval 0.1 --buffer-size 256K > "$OUT2" 2>"$TMP/err2"
+nsbg "$EMIT" -n --no-geoip --no-process --interval 0.1 --buffer-size 128K > "$OUT2" 2>"$TMP/err2"
 EPID2=$BGPID
 at_exit "kill $EPID2 2>/dev/null"
 wait_for 5 grep -q snapshot-end "$OUT"
