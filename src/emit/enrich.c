@@ -54,6 +54,8 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 		else if (!(e->pm = procmap_new(NULL))) {
 			sockmap_free(e->sm);
 			e->sm = NULL;
+		} else {
+			procmap_check_caps(e->pm);
 		}
 	}
 	if (o->protocol)

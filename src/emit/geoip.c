@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "country.h"
+#include "notice.h"
 #include "utf8.h"
 
 #ifndef FLOWTOP_DATADIR
@@ -357,9 +358,9 @@ struct geoip *geoip_new(const char *const *paths, int npaths, int verbose)
 	}
 	if (g->ndb == 0) {
 		if (!failed)
-			fprintf(stderr, "flowtop-emit: no GeoIP database found, no geo fields;"
-				" run scripts/fetch-geoip (DB-IP Lite) or geoipupdate (GeoLite2),"
-				" or give --geoip-db\n");
+			notice("no GeoIP database found, no geo fields;"
+			       " run scripts/fetch-geoip (DB-IP Lite) or geoipupdate (GeoLite2),"
+			       " or give --geoip-db");
 		geoip_free(g);
 		return NULL;
 	}

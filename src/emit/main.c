@@ -24,6 +24,7 @@
 #include "enrich.h"
 #include "field.h"
 #include "filter.h"
+#include "notice.h"
 #include "output.h"
 #include "num.h"
 #include "tracker.h"
@@ -48,10 +49,19 @@
 enum { EXIT_USAGE = 2 };
 
 static volatile sig_atomic_t stop_signal;
+/* --output: SIGHUP asks for the file to be opened anew (logrotate) */
+static volatile sig_atomic_t hup_signal;
+static bool hup_reopens;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hup_signal = 1;
 }
 
 struct opts {
@@ -66,6 +76,8 @@ struct opts {
 	bool kernel_filter;
 	struct enrich_opts enrich;
 	int verbose;
+	bool quiet;
+	const char *output;		/* --output FILE, or NULL: stdout */
 };
 
 /* Everything the loop works with. */
@@ -114,6 +126,9 @@ static void usage(void)
 	       "  -a, --accounting        turn on conntrack byte/packet counters and start\n"
 	       "                          times for this run; restored on exit\n"
 	       "  -b, --buffer-size SIZE  event socket receive buffer (default 64M)\n"
+	       "  -o, --output FILE       append to FILE (made 0640), not stdout; SIGHUP\n"
+	       "                          opens it anew (logrotate); without it, SIGHUP ends\n"
+	       "                          the program\n"
 	       "\n"
 	       "Filters (several values: comma-separated):\n"
 	       "  -4, -6                  IPv4 or IPv6 flows only\n"
@@ -133,11 +148,14 @@ static void usage(void)
 	       "      --geoip-db PATH     GeoIP database (.mmdb), repeatable\n"
 	       "\n"
 	       "  -v, --verbose           say more on stderr\n"
+	       "  -q, --quiet             no notices on stderr, only errors\n"
 	       "      --list-fields       list the record's fields and exit\n"
 	       "  -h, --help              show this help and exit\n"
 	       "  -V, --version           show the version and exit\n"
 	       "\n"
-	       "Needs CAP_NET_ADMIN (root).  See flowtop-emit(1) for the record format.\n");
+	       "Needs CAP_NET_ADMIN (root); process fields for other users' processes also\n"
+	       "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH.  See flowtop-emit(1) for the record\n"
+	       "format.\n");
 }
 
 /* Numbers go through num.h, which refuses NaN, infinities and hex: such a
@@ -189,6 +207,7 @@ static const struct option long_opts[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "accounting", no_argument, NULL, 'a' },
 	{ "buffer-size", required_argument, NULL, 'b' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "proto", required_argument, NULL, 'p' },
 	{ "state", required_argument, NULL, 's' },
 	{ "src", required_argument, NULL, OPT_SRC },
@@ -202,6 +221,7 @@ static const struct option long_opts[] = {
 	{ "geoip-db", required_argument, NULL, OPT_GEOIP_DB },
 	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "list-fields", optional_argument, NULL, OPT_LIST_FIELDS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -224,7 +244,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->enrich.process = o->enrich.protocol = o->enrich.geoip = o->enrich.dns = true;
 	o->enrich.dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
 
-	while ((c = getopt_long(argc, argv, "1f:F:i:ab:46p:s:P:LnvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "1f:F:i:ab:o:46p:s:P:LnvqhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case '1':
 			o->once = true;
@@ -250,6 +270,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'b':
 			o->bufsize = parse_size(optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				die_usage("%s", "empty --output file name");
+			o->output = optarg;
 			break;
 		case '4':
 			only4 = true;
@@ -301,6 +326,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case 'q':
+			o->quiet = true;
+			break;
 		case OPT_LIST_FIELDS:
 			list_fields(optarg);
 			exit(fclose(stdout) ? 1 : 0);
@@ -319,6 +347,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if (only4 && only6)
 		die_usage("%s", "-4 and -6 exclude each other");
+	if (o->quiet && o->verbose)
+		die_usage("%s", "--quiet and --verbose exclude each other");
 	o->filter.want_v4 = !only6;
 	o->filter.want_v6 = !only4;
 	o->enrich.verbose = o->verbose;
@@ -413,9 +443,9 @@ static int dump_blocking(struct emitter *em, ctsource_cb cb)
 
 static void hint_empty(void)
 {
-	fprintf(stderr, PROG ": the connection tracking table is empty; nothing may be "
-		"asking for tracking (try: nft add table inet flowtop '{ chain c { type "
-		"filter hook output priority 0; ct state new,established counter; } }')\n");
+	notice("the connection tracking table is empty; nothing may be "
+	       "asking for tracking (try: nft add table inet flowtop '{ chain c { type "
+	       "filter hook output priority 0; ct state new,established counter; } }')");
 }
 
 static void take_pending_signal(const sigset_t *stops);
@@ -667,7 +697,9 @@ static void take_pending_signal(const sigset_t *stops)
 	static const struct timespec zero = { 0, 0 };
 	int sig = sigtimedwait(stops, NULL, &zero);
 
-	if (sig > 0)
+	if (sig == SIGHUP && hup_reopens)
+		hup_signal = 1;
+	else if (sig > 0)
 		stop_signal = sig;
 }
 
@@ -701,7 +733,7 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 
 	while (!stop_signal && !em->write_failed) {
 		struct pollfd pfd[4];
-		int nfd = 0, timeout = -1, rc;
+		int nfd = 0, timeout = -1, rc, err;
 		uint64_t now = mono_ms();
 		struct timespec ts, *tsp = NULL;
 		bool backlog;
@@ -746,12 +778,15 @@ wait:
 		/* signals are blocked outside ppoll, so none slips between
 		 * checks; a stalled reader holds nothing but this ppoll */
 		rc = ppoll(pfd, (nfds_t)nfd, tsp, &empty);
+		err = errno;	/* sigtimedwait() below sets it too */
 		take_pending_signal(stops);
 		if (stop_signal)
 			break;
 		if (rc < 0) {
-			if (errno == EINTR)
+			/* SIGHUP with --output: the flush above opens the file anew */
+			if (err == EINTR)
 				continue;
+			errno = err;
 			return -1;
 		}
 		if (pfd[nfd - 1].revents & (POLLERR | POLLHUP)) {
@@ -837,11 +872,24 @@ wait:
 
 /* --- main ------------------------------------------------------------------------- */
 
+static void say_write_error(const struct opts *o, const struct output_reopen *r, int err)
+{
+	if (r->failed)
+		fprintf(stderr, PROG ": cannot open '%s' anew after SIGHUP: %s\n", o->output,
+			strerror(err));
+	else if (o->output)
+		fprintf(stderr, PROG ": cannot write to '%s': %s\n", o->output, strerror(err));
+	else
+		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(err));
+}
+
 int main(int argc, char **argv)
 {
 	static struct opts o;
 	static struct acct acct;
 	FILE *once_out = NULL;		/* --once's stdout */
+	struct output_reopen reopen = { 0 };
+	int out_fd = STDOUT_FILENO;
 	struct emitter em = { 0 };
 	struct sigaction sa = { 0 };
 	sigset_t block;
@@ -858,6 +906,8 @@ int main(int argc, char **argv)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
 			return 1;
 	parse_args(argc, argv, &o);
+	notice_set_quiet(o.quiet);
+	hup_reopens = o.output != NULL;
 	em.o = &o;
 	acct_init(&acct);
 	/* late names come through late_names(); only a process is worth
@@ -871,6 +921,10 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* without --output SIGHUP stops, as it always did (a terminal that
+	 * went away); with it, it means "logrotate renamed the file" */
+	if (hup_reopens)
+		sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -878,6 +932,17 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGHUP);
 	if (!o.once)
 		sigprocmask(SIG_BLOCK, &block, NULL);
+
+	/* first, so that a wrong path costs nothing to undo */
+	if (o.output) {
+		out_fd = output_open_file(o.output);
+		if (out_fd < 0) {
+			fprintf(stderr, PROG ": cannot open '%s': %s\n", o.output, strerror(errno));
+			return 1;
+		}
+		reopen.path = o.output;
+		reopen.hup = &hup_signal;
+	}
 
 	em.src = ctsource_new();
 	if (!em.src) {
@@ -905,8 +970,8 @@ int main(int argc, char **argv)
 				 "%snet.netfilter.nf_conntrack_timestamp=%d", *what ? " and " : "",
 				 left.tstamp);
 		if (r > 0 && *what)
-			fprintf(stderr, PROG ": restored %s, which run %ld changed and did not "
-				"put back (it was killed)\n", what, left.pid);
+			notice("restored %s, which run %ld changed and did not put back (it was "
+			       "killed)", what, left.pid);
 		else if (r < 0)
 			fprintf(stderr, PROG ": cannot restore %s, which run %ld changed and did "
 				"not put back: %s\n", what, left.pid, strerror(e));
@@ -920,13 +985,13 @@ int main(int argc, char **argv)
 	}
 	acct_on = acct_counters_on();
 	if (acct_on == 0)
-		fprintf(stderr, PROG ": byte and packet counters are off "
-			"(net.netfilter.nf_conntrack_acct=0); --accounting turns them on for this run\n");
+		notice("byte and packet counters are off (net.netfilter.nf_conntrack_acct=0); "
+		       "--accounting turns them on for this run");
 
 	if (!o.once)
-		em.out = output_open(STDOUT_FILENO);
+		em.out = output_open(out_fd, o.output ? &reopen : NULL);
 	else
-		once_out = output_direct(STDOUT_FILENO, &stop_signal);
+		once_out = output_direct(out_fd, &stop_signal, o.output ? &reopen : NULL);
 	if (once_out || em.out)
 		em.w = writer_new(once_out ? once_out : output_stream(em.out), o.fmt,
 				  o.nfields ? o.fields : NULL, o.nfields);
@@ -960,8 +1025,7 @@ out:
 	 * signal interrupted */
 	if (em.write_failed && em.write_errno != EPIPE &&
 	    !(em.write_errno == EINTR && stop_signal)) {
-		fprintf(stderr, PROG ": cannot write to standard output: %s\n",
-			strerror(em.write_errno));
+		say_write_error(&o, &reopen, em.write_errno);
 		status = 1;
 	}
 	if (acct_restore(&acct) < 0) {

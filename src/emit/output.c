@@ -20,6 +20,13 @@
  * the loop's one ppoll(), the only place where stop signals are let in.  A
  * file that can be reached no other way falls back to blocking writes with
  * the signals let in around them (output_may_block()).
+ *
+ * --output FILE and SIGHUP: the bytes buffered when the signal is seen
+ * are whole lines (the loop writes whole records between flushes), so
+ * they are all written to the old file first, and the path is opened anew
+ * only then; what comes later goes to the new file.  --once's stream is
+ * handed blocks that stdio cuts anywhere, so it switches at the first line
+ * end after the signal instead.
  */
 #include "output.h"
 
@@ -46,7 +53,31 @@ struct output {
 	char *buf;			/* unwritten bytes: buf[head, head + len) */
 	size_t head, len, cap;
 	int err;			/* errno of a failed write, sticky */
+	struct output_reopen *r;	/* --output, or NULL */
+	int path_fd;			/* opened from r->path, ours; or -1 */
+	bool rotating;			/* a SIGHUP came: cut bytes go to the old file */
+	size_t cut;
 };
+
+int output_open_file(const char *path)
+{
+	/* O_NONBLOCK for the open only: a FIFO without a reader fails with
+	 * ENXIO instead of holding us before the loop runs; the writes pick
+	 * their own way (pick_way, direct_write) */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0640);
+	int fl;
+
+	if (fd < 0)
+		return -1;
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
 
 /* stdio hands the stream's data here: append it to the buffer */
 static ssize_t cookie_write(void *cookie, const char *data, size_t n)
@@ -97,7 +128,7 @@ static void pick_way(struct output *o)
 	}
 }
 
-struct output *output_open(int fd)
+struct output *output_open(int fd, struct output_reopen *r)
 {
 	static const cookie_io_functions_t io = { .write = cookie_write };
 	struct output *o = calloc(1, sizeof(*o));
@@ -106,6 +137,8 @@ struct output *output_open(int fd)
 		return NULL;
 	o->fd = fd;
 	o->own_fd = -1;
+	o->r = r;
+	o->path_fd = r ? fd : -1;
 	pick_way(o);
 	o->stream = fopencookie(o, "w", io);
 	if (!o->stream || setvbuf(o->stream, NULL, _IOFBF, STREAM_BUF)) {
@@ -142,8 +175,23 @@ size_t output_pending(const struct output *o)
 struct direct {
 	int fd;
 	volatile sig_atomic_t *stop;
+	struct output_reopen *r;	/* --output, or NULL; then fd is ours */
+	bool line_start;		/* the last byte written ended a line */
 	char buf[DIRECT_BUF];		/* the stream's: stdio frees none it is given */
 };
+
+static int direct_switch(struct direct *d)
+{
+	int fd = output_open_file(d->r->path);
+
+	if (fd < 0) {
+		d->r->failed = true;
+		return -1;
+	}
+	close(d->fd);
+	d->fd = fd;
+	return 0;
+}
 
 /* A short count would make stdio write the rest: all, or an error.  (A
  * signal that comes between the check and write() still waits for the
@@ -154,30 +202,49 @@ static ssize_t direct_write(void *cookie, const char *data, size_t n)
 	size_t done = 0;
 
 	while (done < n) {
+		size_t end = n;
 		ssize_t w;
 
 		if (*d->stop) {
 			errno = EINTR;
 			return -1;
 		}
-		w = write(d->fd, data + done, n - done);
+		/* SIGHUP: the old file gets the rest of its line, then the new
+		 * file takes over */
+		if (d->r && *d->r->hup) {
+			const char *nl;
+
+			if (d->line_start) {
+				*d->r->hup = 0;
+				if (direct_switch(d) < 0)
+					return -1;
+			} else if ((nl = memchr(data + done, '\n', n - done))) {
+				end = (size_t)(nl - data) + 1;
+			}
+		}
+		w = write(d->fd, data + done, end - done);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
 		done += (size_t)w;
+		d->line_start = data[done - 1] == '\n';
 	}
 	return (ssize_t)n;
 }
 
 static int direct_close(void *cookie)
 {
-	free(cookie);
+	struct direct *d = cookie;
+
+	if (d->r)
+		close(d->fd);
+	free(d);
 	return 0;
 }
 
-FILE *output_direct(int fd, volatile sig_atomic_t *stop)
+FILE *output_direct(int fd, volatile sig_atomic_t *stop, struct output_reopen *r)
 {
 	static const cookie_io_functions_t io = { .write = direct_write, .close = direct_close };
 	struct direct *d = malloc(sizeof(*d));
@@ -187,6 +254,8 @@ FILE *output_direct(int fd, volatile sig_atomic_t *stop)
 		return NULL;
 	d->fd = fd;
 	d->stop = stop;
+	d->r = r;
+	d->line_start = true;
 	if (!(f = fopencookie(d, "w", io))) {
 		free(d);
 		return NULL;
@@ -205,16 +274,12 @@ bool output_may_block(const struct output *o)
 	return o->kind == OUT_BLOCKING;
 }
 
-int output_flush(struct output *o)
+/* Write up to want bytes: 0 when all went, 1 when the reader is busy,
+ * -1 with errno. */
+static int write_out(struct output *o, size_t want)
 {
-	if (o->err) {
-		errno = o->err;
-		return -1;
-	}
-	if (fflush(o->stream) == EOF)
-		return -1;
-	while (o->len) {
-		size_t n = o->len > SSIZE_MAX ? SSIZE_MAX : o->len;
+	while (want) {
+		size_t n = want > SSIZE_MAX ? SSIZE_MAX : want;
 		ssize_t w;
 
 		if (o->kind == OUT_SOCKET)
@@ -223,15 +288,68 @@ int output_flush(struct output *o)
 			w = write(o->fd, o->buf + o->head, n);
 		if (w < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return 0;
+				return 1;
 			o->err = errno;
 			return -1;
 		}
 		o->head += (size_t)w;
 		o->len -= (size_t)w;
+		want -= (size_t)w;
+		if (o->rotating)
+			o->cut -= (size_t)w;
 	}
-	o->head = 0;
+	if (!o->len)
+		o->head = 0;
 	return 0;
+}
+
+/* The path anew, after the old file took its share. */
+static int switch_file(struct output *o)
+{
+	int fd = output_open_file(o->r->path);
+
+	if (fd < 0) {
+		o->r->failed = true;
+		return -1;
+	}
+	if (o->own_fd >= 0)
+		close(o->own_fd);
+	close(o->path_fd);
+	o->fd = o->path_fd = fd;
+	o->own_fd = -1;
+	pick_way(o);
+	return 0;
+}
+
+int output_flush(struct output *o)
+{
+	int rc;
+
+	if (o->err) {
+		errno = o->err;
+		return -1;
+	}
+	if (fflush(o->stream) == EOF)
+		return -1;
+	/* a SIGHUP that comes while the old file still takes its share is
+	 * seen after the switch: the path is opened once more */
+	if (o->r && *o->r->hup && !o->rotating) {
+		*o->r->hup = 0;
+		o->rotating = true;
+		o->cut = o->len;
+	}
+	if (o->rotating) {
+		rc = write_out(o, o->cut);
+		if (rc)
+			return rc < 0 ? -1 : 0;
+		if (switch_file(o) < 0) {
+			o->err = errno;
+			return -1;
+		}
+		o->rotating = false;
+	}
+	rc = write_out(o, o->len);
+	return rc < 0 ? -1 : 0;
 }
 
 void output_close(struct output *o)
@@ -241,6 +359,8 @@ void output_close(struct output *o)
 	fclose(o->stream);
 	if (o->own_fd >= 0)
 		close(o->own_fd);
+	if (o->path_fd >= 0)
+		close(o->path_fd);
 	free(o->buf);
 	free(o);
 }

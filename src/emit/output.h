@@ -10,6 +10,12 @@
  * caller's descriptor and its flags are never changed: the shell and the
  * other programs of a pipeline share them.  The stream of output_direct()
  * (--once) owns its buffer, which its fclose() frees.
+ *
+ * --output FILE: both take a struct output_reopen, and then own fd (and
+ * every descriptor opened after it), which they close.  When *hup is set
+ * (SIGHUP, after logrotate renamed the file) the path is opened anew at
+ * the next line boundary: every line written before goes whole to the old
+ * file, every line after to the new one, none twice.
  */
 #ifndef FLOWTOP_OUTPUT_H
 #define FLOWTOP_OUTPUT_H
@@ -21,12 +27,23 @@
 
 struct output;
 
-/* Take over writing to descriptor fd (which stays open and unchanged).
- * NULL with errno on failure. */
-struct output *output_open(int fd);
+/* --output FILE: the path, the flag that asks for it to be opened anew,
+ * and whether that failed (the write then fails with open()'s errno). */
+struct output_reopen {
+	const char *path;
+	volatile sig_atomic_t *hup;
+	bool failed;
+};
+
+/* Open path to append to (created 0640 before the umask); -1 with errno. */
+int output_open_file(const char *path);
+
+/* Take over writing to descriptor fd (which stays open and unchanged, or
+ * with r, becomes ours).  NULL with errno on failure. */
+struct output *output_open(int fd, struct output_reopen *r);
 
 /* Free everything, dropping what was not written (output_flush() first to
- * write it); fd stays open. */
+ * write it); fd stays open unless it is ours. */
 void output_close(struct output *o);
 
 /* The stream to write records into; it only fills the buffer, so its
@@ -48,9 +65,10 @@ int output_flush(struct output *o);
 /* --once: a stream that writes straight to fd, blocking like stdout (as
  * fast), but that fails with EINTR instead of writing on once *stop is
  * set, where stdio would take a write a signal cut short and write the
- * rest into a stalled reader.  Close it with fclose(); fd stays open.
+ * rest into a stalled reader.  Close it with fclose(); fd stays open
+ * unless it is ours (r).
  * NULL with errno on failure. */
-FILE *output_direct(int fd, volatile sig_atomic_t *stop);
+FILE *output_direct(int fd, volatile sig_atomic_t *stop, struct output_reopen *r);
 
 /* Whether a write can block (no non-blocking way to the file was found):
  * then the caller lets its stop signals in around output_flush(), whose

@@ -16,6 +16,7 @@
 #include "procmap.h"
 
 #include <dirent.h>
+#include <linux/capability.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,9 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "notice.h"
 #include "utf8.h"
 
 /* --- a small table of entries keyed by a 32-bit number ---------------------- */
@@ -218,6 +221,31 @@ struct procmap *procmap_new(const char *proc)
 	return p;
 }
 
+/* Reading another user's /proc/PID/fd takes both: CAP_DAC_READ_SEARCH
+ * for the directory's mode, CAP_SYS_PTRACE for the kernel's ptrace access
+ * check on its links.  Without either the process fields of those flows
+ * quietly vanish, so say what is missing, once, up front: the first
+ * denial's path told neither, and with one of the two present no denial
+ * was reported at all. */
+void procmap_check_caps(struct procmap *p)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+	bool ptrace, dac;
+
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		return;
+	ptrace = data[0].effective & (1u << CAP_SYS_PTRACE);
+	dac = data[0].effective & (1u << CAP_DAC_READ_SEARCH);
+	if (ptrace && dac)
+		return;
+	p->told_denied = true;
+	notice("no process fields for other users' processes: process attribution needs "
+	       "CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH%s",
+	       ptrace ? " (CAP_DAC_READ_SEARCH is missing)" :
+	       dac ? " (CAP_SYS_PTRACE is missing)" : "");
+}
+
 void procmap_free(struct procmap *p)
 {
 	if (!p)
@@ -312,8 +340,8 @@ static void walk_fds(struct procmap *p, int procfd, const char *name, uint32_t p
 		if ((errno == EACCES || errno == EPERM) && pid != (uint32_t)getpid() &&
 		    !p->told_denied) {
 			p->told_denied = true;
-			fprintf(stderr, "flowtop-emit: permission denied reading \"%s/%s\", "
-				"process fields only for readable processes\n", p->proc, path);
+			notice("permission denied reading \"%s/%s\", "
+			       "process fields only for readable processes", p->proc, path);
 		}
 		return;
 	}

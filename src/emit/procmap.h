@@ -43,6 +43,10 @@ struct procmap_proc {
 /* An empty map reading 'proc' (NULL: "/proc"). */
 struct procmap *procmap_new(const char *proc);
 
+/* Say once (a notice) when this process lacks what it takes to read other
+ * users' sockets: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH. */
+void procmap_check_caps(struct procmap *p);
+
 void procmap_free(struct procmap *p);
 
 /* Start a new scan: the inode map is rebuilt on its next use. */
