@@ -44,14 +44,11 @@ ok $? "--output is in LogsDirectory, the file that the logrotate file rotates"
 [ "$(val ExecReload)" = '/bin/kill -HUP $MAINPID' ] && grep -q 'systemctl kill -s HUP flowtop-emit.service' "$TOP/dist/flowtop-emit.logrotate"
 ok $? "reload and logrotate's postrotate send SIGHUP (reopen)"
 
-# every option of ExecStart is one that flowtop-emit knows; --output and
-# --quiet come with issue 13's emitter work (TODO until then)
+# every option of ExecStart is one that flowtop-emit knows
 help=$("$EMIT" --help 2>&1)
 missing=
 for o in $(echo "$exec_start" | grep -o -- '--[a-z-]*'); do
 	echo "$help" | grep -q -- "$o" || missing="$missing $o"
 done
-T_N=$((T_N + 1))
-if [ -z "$missing" ]; then echo "ok $T_N - flowtop-emit has every option the unit uses"
-else echo "not ok $T_N - flowtop-emit has every option the unit uses (missing:$missing) # TODO emitter work in issue 13"; fi
+[ -z "$missing" ]; ok $? "flowtop-emit has every option the unit uses${missing:+ (missing:$missing)}"
 done_testing
