@@ -7,7 +7,7 @@
 # at run time ends with status 1.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 22
+plan 25
 umask 022
 E="$EMIT -n --no-geoip --no-process"
 
@@ -37,6 +37,30 @@ is "$(jq -r 'select(.source.port == 999) | .event.action' "$F" | tr '\n' ' ')" "
 is "$(stat -c %a "$F")" 640 "the file is made with mode 0640"
 chmod 600 "$F"
 nsx $E --once -o "$F" 2>/dev/null; is "$(stat -c %a "$F")" 600 "an existing file keeps its mode"
+
+# --once goes on after SIGHUP: a name server that never answers holds it
+# in the wait for names, where the file is renamed and the signal sent;
+# the records, written after the wait, go to the new file
+nsbg python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+open(sys.argv[1] + ".bound", "w").close()
+s.recvfrom(512)
+open(sys.argv[1], "w").close()
+while True:
+    s.recvfrom(512)
+' "$TMP/asked"
+at_exit "kill $BGPID 2>/dev/null"
+wait_for 5 test -e "$TMP/asked.bound"
+F=$TMP/hup.ndjson
+nsbg $EMIT --no-geoip --no-process --once --dns-timeout 3 --quiet --output "$F"
+OPID=$BGPID
+wait_for 5 test -e "$TMP/asked"; ok $? "--once asks the name server and waits"
+mv "$F" "$F.1"
+kill -HUP "$OPID"; wait "$OPID"; is $? 0 "--once --output: SIGHUP does not end it, status 0"
+[ ! -s "$F.1" ] && [ "$(jq -r 'select(.source.port == 999) | .event.action' "$F")" = snapshot ]
+ok $? "the records are in the new file"
 
 # a runtime failure is status 1 (Restart=on-failure relies on it)
 nsx $E --once --output /dev/full 2>"$TMP/err"; rc=$?
