@@ -7,7 +7,7 @@
 # at run time ends with status 1.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 25
+plan 27
 umask 022
 E="$EMIT -n --no-geoip --no-process"
 
@@ -110,6 +110,16 @@ wait_for 5 grep -q "\"port\":$((10000 + last))[,}]" "$LOG"; ok $? "the last of $
 kill -TERM "$EPID"; wait "$EPID"; is $? 0 "SIGTERM after the rotations: status 0"
 [ ! -s "$TMP/follow.err" ]; ok $? "--quiet in follow mode: nothing on stderr" || cat "$TMP/follow.err" >&2
 is "$(stat -c %a "$LOG.2")" 640 "the file that the emitter made itself is 0640"
+
+# a path that cannot be opened again ends the run with status 1, said
+mkdir "$TMP/gone"
+nsbg $E --interval 0 --quiet --output "$TMP/gone/f.ndjson" 2>"$TMP/gone.err"
+GPID=$BGPID
+wait_for 5 grep -q snapshot-end "$TMP/gone/f.ndjson"; ok $? "follow mode writes into a directory that will go"
+rm -r "$TMP/gone"
+kill -HUP "$GPID"; wait "$GPID"; rc=$?
+[ $rc -eq 1 ] && grep -q "^flowtop-emit: cannot open '$TMP/gone/f.ndjson' anew after SIGHUP: No such file or directory$" "$TMP/gone.err"
+ok $? "SIGHUP with the directory gone: a clear error, status 1 (got $rc)" || cat "$TMP/gone.err" >&2
 
 # count every record across the seven files
 python3 - "$last" "$LOG".[1-6] "$LOG" > "$TMP/count" 2>&1 <<'PY'

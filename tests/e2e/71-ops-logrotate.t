@@ -34,7 +34,7 @@ ct_inject -s 192.0.2.1 -d 198.51.100.2 -p tcp --sport 1000 --dport 443 --state E
 # the emitter in follow mode, as the unit runs it, reopening on SIGHUP
 nsbg "$EMIT" -n --quiet --output "$LOG"
 echo "$BGPID" > "$TMP/writer.pid"
-at_exit "kill $BGPID 2>/dev/null"
+at_exit "kill $BGPID 2>/dev/null; wait $BGPID"
 wait_for 5 grep -q '"port":1000' "$LOG"
 ok $? "the writer logs the first flow"
 # the service's files belong to its dynamic user: logrotate must keep that
