@@ -44,7 +44,7 @@
 /* output waiting for a slow reader past this stops the loop taking input,
  * so the kernel drops events (an overrun, a resync when the reader is back)
  * instead of our memory growing */
-#define OUT_HIGH_WATER (4u << 20)
+#define OUT_HIGH_WATER (1u << 20)
 
 enum { EXIT_USAGE = 2 };
 
@@ -445,7 +445,7 @@ static void hint_empty(void)
 {
 	notice("the connection tracking table is empty; nothing may be "
 	       "asking for tracking (try: nft add table inet flowtop '{ chain c { type "
-	       "filter hook output priority 0; ct state new,established counter; } }')");
+	       "filter hook output priority 0; ct state new,established counter; }; }')");
 }
 
 static void take_pending_signal(const sigset_t *stops);
@@ -817,8 +817,11 @@ wait:
 			}
 		}
 		if (em->dumping) {
-			/* a few dump buffers per round, then back to the events */
-			for (int i = 0; i < 8 && em->dumping; i++) {
+			/* a few dump buffers per round, then back to the events;
+			 * fewer when the reader lags, so the output buffer (which
+			 * keeps its largest size) stays near the high-water mark */
+			for (int i = 0; i < 8 && em->dumping &&
+			     output_pending(em->out) <= OUT_HIGH_WATER; i++) {
 				rc = ctsource_dump_read(em->src, on_dump, em);
 				if (rc < 0) {
 					if (errno == EAGAIN || errno == EWOULDBLOCK)
