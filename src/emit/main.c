@@ -78,6 +78,8 @@ struct opts {
 	int verbose;
 	bool quiet;
 	const char *output;		/* --output FILE, or NULL: stdout */
+	unsigned int events;		/* --events: 1u << flow_action written */
+	bool no_header;			/* --no-header: CSV without its first line */
 };
 
 /* Everything the loop works with. */
@@ -129,6 +131,10 @@ static void usage(void)
 	       "  -o, --output FILE       append to FILE (made 0640), not stdout; SIGHUP\n"
 	       "                          opens it anew (logrotate); without it, SIGHUP ends\n"
 	       "                          the program\n"
+	       "  -e, --events LIST       only these records: snapshot, new, update, destroy,\n"
+	       "                          markers (default all; without markers a reader\n"
+	       "                          cannot tell where a snapshot frame ends)\n"
+	       "      --no-header         CSV: no header line (for appending to a file)\n"
 	       "\n"
 	       "Filters (several values: comma-separated):\n"
 	       "  -4, -6                  IPv4 or IPv6 flows only\n"
@@ -197,7 +203,7 @@ static void list_fields(const char *how)
 
 enum {
 	OPT_SRC = 256, OPT_DST, OPT_NO_PROCESS, OPT_NO_GEOIP, OPT_GEOIP_DB,
-	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER,
+	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER, OPT_NO_HEADER,
 };
 
 static const struct option long_opts[] = {
@@ -208,6 +214,8 @@ static const struct option long_opts[] = {
 	{ "accounting", no_argument, NULL, 'a' },
 	{ "buffer-size", required_argument, NULL, 'b' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "events", required_argument, NULL, 'e' },
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
 	{ "proto", required_argument, NULL, 'p' },
 	{ "state", required_argument, NULL, 's' },
 	{ "src", required_argument, NULL, OPT_SRC },
@@ -228,6 +236,46 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+#define EVENTS_MARKERS ((1u << FLOW_MARK_SNAPSHOT_BEGIN) | (1u << FLOW_MARK_SNAPSHOT_END) | \
+			(1u << FLOW_MARK_OVERRUN))
+#define EVENTS_ALL ((1u << FLOW_ACTION_MAX) - 1)
+
+/* --events LIST: the record kinds to write, as a mask of 1u << action.
+ * The markers go as one word: a reader needs begin and end together to
+ * sweep on a frame, and an overrun means the same thing to it. */
+static unsigned int parse_events(const char *list)
+{
+	static const struct { const char *name; unsigned int mask; } words[] = {
+		{ "snapshot", 1u << FLOW_SNAPSHOT },
+		{ "new", 1u << FLOW_NEW },
+		{ "update", 1u << FLOW_UPDATE },
+		{ "destroy", 1u << FLOW_DESTROY },
+		{ "markers", EVENTS_MARKERS },
+	};
+	unsigned int mask = 0;
+	const char *s = list;
+
+	for (;;) {
+		size_t n = strcspn(s, ",");
+		size_t i;
+		char word[64];
+
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (strlen(words[i].name) == n && !memcmp(s, words[i].name, n))
+				break;
+		if (i == sizeof(words) / sizeof(words[0])) {
+			snprintf(word, sizeof(word), "%.*s", (int)(n < 60 ? n : 60), s);
+			die_usage("invalid --events word '%s' (snapshot, new, update, destroy, "
+				  "markers)", word);
+		}
+		mask |= words[i].mask;
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	return mask;
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	char err[256];
@@ -240,11 +288,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->interval_ms = DEFAULT_INTERVAL_MS;
 	o->bufsize = DEFAULT_BUFFER;
 	o->kernel_filter = true;
+	o->events = EVENTS_ALL;
 	filter_init(&o->filter);
 	o->enrich.process = o->enrich.protocol = o->enrich.geoip = o->enrich.dns = true;
 	o->enrich.dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
 
-	while ((c = getopt_long(argc, argv, "1f:F:i:ab:o:46p:s:P:LnvqhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "1f:F:i:ab:o:e:46p:s:P:LnvqhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case '1':
 			o->once = true;
@@ -275,6 +324,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			if (!*optarg)
 				die_usage("%s", "empty --output file name");
 			o->output = optarg;
+			break;
+		case 'e':
+			o->events = parse_events(optarg);
+			break;
+		case OPT_NO_HEADER:
+			o->no_header = true;
 			break;
 		case '4':
 			only4 = true;
@@ -347,6 +402,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if (only4 && only6)
 		die_usage("%s", "-4 and -6 exclude each other");
+	/* a JSON line carries its own names: a header to leave out is
+	 * something the user took for CSV, better said than ignored */
+	if (o->no_header && o->fmt != WRITER_CSV)
+		die_usage("%s", "--no-header needs --format csv");
 	if (o->quiet && o->verbose)
 		die_usage("%s", "--quiet and --verbose exclude each other");
 	o->filter.want_v4 = !only6;
@@ -366,8 +425,12 @@ static uint64_t mono_ms(void)
 
 /* --- writing ---------------------------------------------------------------- */
 
+/* --events filters here, at the write, so the tracker and the enrichers
+ * still see every record: a destroy needs the new before it. */
 static int put_record(struct emitter *em, const struct flow *f)
 {
+	if (!(em->o->events & (1u << f->action)))
+		return 0;
 	if (writer_write(em->w, f) == 0)
 		return 0;
 	em->write_failed = true;
@@ -377,6 +440,8 @@ static int put_record(struct emitter *em, const struct flow *f)
 
 static int put_marker(struct emitter *em, enum flow_action m)
 {
+	if (!(em->o->events & (1u << m)))
+		return 0;
 	if (writer_marker(em->w, m) == 0)
 		return 0;
 	em->write_failed = true;
@@ -998,6 +1063,8 @@ int main(int argc, char **argv)
 	if (once_out || em.out)
 		em.w = writer_new(once_out ? once_out : output_stream(em.out), o.fmt,
 				  o.nfields ? o.fields : NULL, o.nfields);
+	if (em.w && o.no_header)
+		writer_no_header(em.w);
 	em.trk = tracker_new();
 	em.enr = enrich_new(&o.enrich);
 	if (!em.w || !em.trk || !em.enr) {

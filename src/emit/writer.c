@@ -133,6 +133,11 @@ void writer_free(struct writer *w)
 	free(w);
 }
 
+void writer_no_header(struct writer *w)
+{
+	w->header_done = true;
+}
+
 void writer_set_flush(struct writer *w, bool each_record)
 {
 	w->flush_each = each_record;

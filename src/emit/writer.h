@@ -29,6 +29,9 @@ int writer_write(struct writer *w, const struct flow *f);
 /* Write a marker record (snapshot-begin, snapshot-end, overrun) now. */
 int writer_marker(struct writer *w, enum flow_action marker);
 
+/* CSV: leave out the header line (appending to a file that has one). */
+void writer_no_header(struct writer *w);
+
 /* Flush after every record (follow mode) or let stdio buffer (--once). */
 void writer_set_flush(struct writer *w, bool each_record);
 
