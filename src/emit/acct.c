@@ -20,20 +20,28 @@
 #define ACCT_PATH "/proc/sys/net/netfilter/nf_conntrack_acct"
 #define TSTAMP_PATH "/proc/sys/net/netfilter/nf_conntrack_timestamp"
 
-static int read_int(const char *path)
+/* Read a small file (a sysctl, a /proc stat line, our state file) into
+ * buf as a string; its length, or -1 when it cannot be read or is empty. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
 {
-	char buf[32];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	return atoi(buf);
+	return n;
+}
+
+static int read_int(const char *path)
+{
+	char buf[32];
+
+	return read_small(path, buf, sizeof(buf)) < 0 ? -1 : atoi(buf);
 }
 
 static int write_int(const char *path, int v)
@@ -69,17 +77,10 @@ static unsigned long long start_time(long pid)
 {
 	char path[32], buf[512], *p;
 	unsigned long long t = 0;
-	int fd;
-	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (read_small(path, buf, sizeof(buf)) < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	/* the name in parentheses may hold spaces: count from its end */
 	if (!(p = strrchr(buf, ')')))
 		return 0;
@@ -177,16 +178,10 @@ int acct_recover(struct acct_left *left)
 {
 	char path[64], buf[256];
 	unsigned long long start = 0;
-	int fd, rc = 0;
-	ssize_t n;
+	int rc = 0;
 
-	if (state_path(path, sizeof(path)) < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (state_path(path, sizeof(path)) < 0 || read_small(path, buf, sizeof(buf)) < 0)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
 	left->pid = 0;
 	left->acct = left->tstamp = -1;
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {

@@ -151,31 +151,15 @@ void enrich_flow(struct enrich *e, struct flow *f)
 	enrich_names(e, f);
 }
 
-/* The fields tracker_find() tells flows apart by. */
-static void waiter_of(const struct flow *f, struct resolver_waiter *w)
-{
-	memset(w, 0, sizeof(*w));
-	w->id = f->id;
-	w->has = f->has & (FLOW_HAS_TUPLE | FLOW_HAS_PORTS | FLOW_HAS_ICMP | FLOW_HAS_ID |
-			   FLOW_HAS_ZONE);
-	w->family = f->family;
-	w->l4proto = f->l4proto;
-	w->icmp_type = f->icmp_type;
-	w->icmp_code = f->icmp_code;
-	w->icmp_id = f->icmp_id;
-	w->zone = f->zone;
-	w->orig = f->orig;
-}
-
 void enrich_names(struct enrich *e, struct flow *f)
 {
-	struct resolver_waiter w, *wp = NULL;
+	struct flow_key w, *wp = NULL;
 
 	if (!e || !e->res || !(f->has & FLOW_HAS_TUPLE) || (f->src_domain && f->dst_domain))
 		return;
 	/* a destroy has no later record to carry the name */
 	if (e->o.late_names && f->has & FLOW_HAS_ID && f->action != FLOW_DESTROY) {
-		waiter_of(f, &w);
+		flow_key_of(f, &w);
 		wp = &w;
 	}
 	if (!f->src_domain)
@@ -209,21 +193,12 @@ struct late_ctx {
 	void *data;
 };
 
-static int late_one(const struct resolver_waiter *w, void *data)
+static int late_one(const struct flow_key *w, void *data)
 {
 	const struct late_ctx *c = data;
 	struct flow f;
 
-	memset(&f, 0, sizeof(f));
-	f.has = w->has;
-	f.id = w->id;
-	f.family = w->family;
-	f.l4proto = w->l4proto;
-	f.icmp_type = w->icmp_type;
-	f.icmp_code = w->icmp_code;
-	f.icmp_id = w->icmp_id;
-	f.zone = w->zone;
-	f.orig = w->orig;
+	flow_from_key(w, &f);
 	f.action = FLOW_UPDATE;
 	return c->fn(&f, c->data);
 }

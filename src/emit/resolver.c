@@ -54,7 +54,7 @@ enum { ST_PENDING, ST_POSITIVE, ST_NEGATIVE };
 
 struct rwait {
 	struct rwait *next;
-	struct resolver_waiter w;
+	struct flow_key w;
 };
 
 struct rentry {
@@ -976,7 +976,7 @@ static bool skip_addr(const struct resolver *r, int family, const union flow_add
 	return false;
 }
 
-static void add_waiter(struct resolver *r, struct rentry *e, const struct resolver_waiter *w)
+static void add_waiter(struct resolver *r, struct rentry *e, const struct flow_key *w)
 {
 	struct rwait *x;
 
@@ -1012,7 +1012,7 @@ static bool ask(struct resolver *r, int family, const union flow_addr *a)
 }
 
 const char *resolver_lookup(struct resolver *r, int family, const union flow_addr *a,
-			    const struct resolver_waiter *w)
+			    const struct flow_key *w)
 {
 	union flow_addr v4;
 	struct rentry *e;
@@ -1132,7 +1132,7 @@ int resolver_drain(struct resolver *r)
 	return n;
 }
 
-int resolver_take_waiters(struct resolver *r, int (*fn)(const struct resolver_waiter *w, void *data),
+int resolver_take_waiters(struct resolver *r, int (*fn)(const struct flow_key *w, void *data),
 			  void *data, bool *overflow)
 {
 	int rc = 0;

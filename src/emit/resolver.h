@@ -79,17 +79,6 @@
 
 struct resolver;
 
-/* Enough of a flow to find it again (tracker_find) when a name it waited
- * for arrives.  Callers memset it before filling, so it compares with
- * memcmp. */
-struct resolver_waiter {
-	uint32_t id;
-	uint32_t has;			/* FLOW_HAS_* of the fields below */
-	uint8_t family, l4proto, icmp_type, icmp_code;
-	uint16_t icmp_id, zone;
-	struct flow_tuple orig;
-};
-
 /* Counters for tests and --verbose. */
 struct resolver_stats {
 	unsigned long sent;		/* PTR queries sent, retries included */
@@ -124,7 +113,7 @@ void resolver_free(struct resolver *r);
  * while the query is pending, w is remembered and handed back by
  * resolver_take_waiters() once the name arrives. */
 const char *resolver_lookup(struct resolver *r, int family, const union flow_addr *a,
-			    const struct resolver_waiter *w);
+			    const struct flow_key *w);
 
 /* A descriptor (epoll) that is readable when a query's socket is ready. */
 int resolver_fd(const struct resolver *r);
@@ -144,7 +133,7 @@ int resolver_drain(struct resolver *r);
  * forget it; stops at fn's first non-zero return, which it returns.
  * *overflow is set when a name arrived for an address that had more
  * waiting flows than could be remembered. */
-int resolver_take_waiters(struct resolver *r, int (*fn)(const struct resolver_waiter *w, void *data),
+int resolver_take_waiters(struct resolver *r, int (*fn)(const struct flow_key *w, void *data),
 			  void *data, bool *overflow);
 
 /* Drain until nothing is pending or timeout_ms passed (tests, tools). */

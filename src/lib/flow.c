@@ -298,3 +298,32 @@ uint64_t flow_now_ns(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
+
+void flow_key_of(const struct flow *f, struct flow_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->id = f->id;
+	k->has = f->has & (FLOW_HAS_TUPLE | FLOW_HAS_PORTS | FLOW_HAS_ICMP | FLOW_HAS_ID |
+			   FLOW_HAS_ZONE);
+	k->family = f->family;
+	k->l4proto = f->l4proto;
+	k->icmp_type = f->icmp_type;
+	k->icmp_code = f->icmp_code;
+	k->icmp_id = f->icmp_id;
+	k->zone = f->zone;
+	k->orig = f->orig;
+}
+
+void flow_from_key(const struct flow_key *k, struct flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->has = k->has;
+	f->id = k->id;
+	f->family = k->family;
+	f->l4proto = k->l4proto;
+	f->icmp_type = k->icmp_type;
+	f->icmp_code = k->icmp_code;
+	f->icmp_id = k->icmp_id;
+	f->zone = k->zone;
+	f->orig = k->orig;
+}

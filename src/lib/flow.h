@@ -92,6 +92,24 @@ struct flow {
 	const char *process_name, *process_exe, *user_name;
 };
 
+/* What tells one flow from another (tracker_find()'s key): the conntrack
+ * id, family, protocol, original tuple, ICMP identity and zone, with the
+ * FLOW_HAS_* bits of those fields.  Small enough to keep per waiting flow;
+ * flow_key_of() zeroes the padding, so keys compare with memcmp(). */
+struct flow_key {
+	uint32_t id;
+	uint32_t has;			/* FLOW_HAS_* of the fields below */
+	uint8_t family, l4proto, icmp_type, icmp_code;
+	uint16_t icmp_id, zone;
+	struct flow_tuple orig;
+};
+
+/* Take f's key into k. */
+void flow_key_of(const struct flow *f, struct flow_key *k);
+
+/* Make f a flow with nothing but the fields of key k. */
+void flow_from_key(const struct flow_key *k, struct flow *f);
+
 /* Names of an action as written in event.action, and back (-1 if unknown). */
 const char *flow_action_name(enum flow_action a);
 int flow_action_parse(const char *s, size_t len);

@@ -46,7 +46,7 @@ static union flow_addr addr(const char *ip, int *family)
 	return a;
 }
 
-static const char *look_w(struct resolver *r, const char *ip, const struct resolver_waiter *w)
+static const char *look_w(struct resolver *r, const char *ip, const struct flow_key *w)
 {
 	int family;
 	union flow_addr a = addr(ip, &family);
@@ -494,7 +494,7 @@ static int decide_names(const struct question *q, char *name, size_t len, uint32
 static int seen_waiters;
 static uint32_t seen_ids[16];
 
-static int take(const struct resolver_waiter *w, void *data)
+static int take(const struct flow_key *w, void *data)
 {
 	(void)data;
 	if (seen_waiters < 16)
@@ -506,7 +506,7 @@ static int take(const struct resolver_waiter *w, void *data)
 static void test_waiters(void)
 {
 	struct resolver *r = resolver_new(0, 0);
-	struct resolver_waiter w;
+	struct flow_key w;
 	struct resolver_stats st;
 	bool overflow = true;
 	int names;
@@ -670,7 +670,7 @@ static int decide_server(const struct question *q, char *name, size_t len, uint3
 static void test_changes(void)
 {
 	struct resolver *r = resolver_new(0, 0);
-	struct resolver_waiter w;
+	struct flow_key w;
 	struct resolver_stats st;
 	bool overflow;
 	double t0;
