@@ -30,7 +30,7 @@
 #include "tracker.h"
 #include "writer.h"
 
-#define PROG "flowtop-emit"
+#define PROG NOTICE_PROG
 #define DEFAULT_INTERVAL_MS 2000
 #define MAX_INTERVAL_S 86400
 #define DEFAULT_BUFFER (64u << 20)
@@ -46,7 +46,6 @@
  * instead of our memory growing */
 #define OUT_HIGH_WATER (1u << 20)
 
-enum { EXIT_USAGE = 2 };
 
 static volatile sig_atomic_t stop_signal;
 /* --output: SIGHUP asks for the file to be opened anew (logrotate) */
@@ -106,17 +105,9 @@ struct emitter {
 	uint64_t drained_ms;		/* when the event queue was last seen empty */
 };
 
-static void die_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, PROG ": ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
-	exit(EXIT_USAGE);
-}
-
 static void usage(void)
 {
-	printf("Usage: " PROG " [OPTION]...\n"
+	printf("usage: " PROG " [OPTION]...\n"
 	       "Write the kernel's connection tracking flows, enriched, one record a line.\n"
 	       "\n"
 	       "Mode and output:\n"
@@ -171,7 +162,7 @@ static unsigned int parse_interval(const char *s)
 	unsigned int ms;
 
 	if (num_parse_ms(s, MAX_INTERVAL_S, &ms) < 0)
-		die_usage("invalid interval '%s' (0 to 86400 seconds)", s);
+		notice_usage("bad value for --interval '%s': want seconds from 0 to 86400", s);
 	return ms;
 }
 
@@ -180,7 +171,7 @@ static size_t parse_size(const char *s)
 	unsigned long long v;
 
 	if (num_parse_uint(s, 4096, 1ull << 31, 1, &v) < 0)
-		die_usage("invalid buffer size '%s' (4K to 2G)", s);
+		notice_usage("bad value for --buffer-size '%s': want bytes from 4K to 2G", s);
 	return (size_t)v;
 }
 
@@ -190,7 +181,7 @@ static void list_fields(const char *how)
 	bool man = how && !strcmp(how, "man");
 
 	if (how && !man && strcmp(how, "text"))
-		die_usage("invalid --list-fields format '%s' (text or man)", how);
+		notice_usage("invalid --list-fields format '%s' (text or man)", how);
 	for (size_t i = 0; i < field_count; i++) {
 		const struct field *f = &field_table[i];
 
@@ -265,7 +256,7 @@ static unsigned int parse_events(const char *list)
 				break;
 		if (i == sizeof(words) / sizeof(words[0])) {
 			snprintf(word, sizeof(word), "%.*s", (int)(n < 60 ? n : 60), s);
-			die_usage("invalid --events word '%s' (snapshot, new, update, destroy, "
+			notice_usage("invalid --events word '%s' (snapshot, new, update, destroy, "
 				  "markers)", word);
 		}
 		mask |= words[i].mask;
@@ -293,6 +284,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->enrich.process = o->enrich.protocol = o->enrich.geoip = o->enrich.dns = true;
 	o->enrich.dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
 
+	/* getopt prefixes its own complaints with argv[0]: the program's
+	 * name, not the path it was started by, like every other message */
+	argv[0] = (char *)PROG;
 	while ((c = getopt_long(argc, argv, "1f:F:i:ab:o:e:46p:s:P:LnvqhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case '1':
@@ -304,12 +298,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			else if (!strcmp(optarg, "csv"))
 				o->fmt = WRITER_CSV;
 			else
-				die_usage("invalid format '%s' (json or csv)", optarg);
+				notice_usage("invalid format '%s' (json or csv)", optarg);
 			break;
 		case 'F':
 			o->nfields = field_parse_list(optarg, o->fields, 64, &bad);
 			if (o->nfields < 0)
-				die_usage("unknown field in '%s' (see --list-fields)", optarg + bad);
+				notice_usage("unknown field in '%s' (see --list-fields)", optarg + bad);
 			break;
 		case 'i':
 			o->interval_ms = parse_interval(optarg);
@@ -322,7 +316,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'o':
 			if (!*optarg)
-				die_usage("%s", "empty --output file name");
+				notice_usage("%s", "empty --output file name");
 			o->output = optarg;
 			break;
 		case 'e':
@@ -339,20 +333,20 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'p':
 			if (filter_add_protos(&o->filter, optarg, err, sizeof(err)))
-				die_usage("%s", err);
+				notice_usage("%s", err);
 			break;
 		case 's':
 			if (filter_add_states(&o->filter, optarg, err, sizeof(err)))
-				die_usage("%s", err);
+				notice_usage("%s", err);
 			break;
 		case OPT_SRC:
 		case OPT_DST:
 			if (filter_add_nets(&o->filter, c == OPT_SRC, optarg, err, sizeof(err)))
-				die_usage("%s", err);
+				notice_usage("%s", err);
 			break;
 		case 'P':
 			if (filter_add_ports(&o->filter, optarg, err, sizeof(err)))
-				die_usage("%s", err);
+				notice_usage("%s", err);
 			break;
 		case 'L':
 			o->filter.no_loopback = true;
@@ -362,7 +356,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_DNS_TIMEOUT:
 			if (num_parse_ms(optarg, MAX_DNS_TIMEOUT_S, &o->enrich.dns_timeout_ms) < 0)
-				die_usage("invalid dns timeout '%s' (0 to 60 seconds)", optarg);
+				notice_usage("bad value for --dns-timeout '%s': want seconds from 0 to 60",
+					     optarg);
 			break;
 		case OPT_NO_PROCESS:
 			o->enrich.process = false;
@@ -372,7 +367,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case OPT_GEOIP_DB:
 			if (o->enrich.n_geoip_db == ENRICH_MAX_DB)
-				die_usage("too many --geoip-db (at most %s)", "8");
+				notice_usage("too many --geoip-db (at most %d)", ENRICH_MAX_DB);
 			o->enrich.geoip_db[o->enrich.n_geoip_db++] = optarg;
 			break;
 		case OPT_NO_KFILTER:
@@ -394,20 +389,19 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			printf(PROG " " FLOWTOP_VERSION "\n");
 			exit(fclose(stdout) ? 1 : 0);
 		default:
-			fprintf(stderr, "Try '" PROG " --help' for more information.\n");
-			exit(EXIT_USAGE);
+			notice_usage_hint();
 		}
 	}
 	if (optind < argc)
-		die_usage("unexpected argument '%s'", argv[optind]);
+		notice_usage("unexpected argument '%s'", argv[optind]);
 	if (only4 && only6)
-		die_usage("%s", "-4 and -6 exclude each other");
+		notice_usage("%s", "-4 and -6 exclude each other");
 	/* a JSON line carries its own names: a header to leave out is
 	 * something the user took for CSV, better said than ignored */
 	if (o->no_header && o->fmt != WRITER_CSV)
-		die_usage("%s", "--no-header needs --format csv");
+		notice_usage("%s", "--no-header needs --format csv");
 	if (o->quiet && o->verbose)
-		die_usage("%s", "--quiet and --verbose exclude each other");
+		notice_usage("%s", "--quiet and --verbose exclude each other");
 	o->filter.want_v4 = !only6;
 	o->filter.want_v6 = !only4;
 	o->enrich.verbose = o->verbose;
@@ -778,13 +772,13 @@ static int run_follow(struct emitter *em, const sigset_t *stops)
 	if (ctsource_events_open(em->src, em->o->bufsize, &granted) < 0)
 		return -1;
 	if (em->o->verbose)
-		fprintf(stderr, PROG ": event socket receive buffer %zu bytes\n", granted);
+		notice("event socket receive buffer %zu bytes", granted);
 	if (em->o->kernel_filter) {
 		struct nfct_filter *kf = filter_kernel_events(&em->o->filter);
 
 		if (kf) {
 			if (ctsource_events_filter(em->src, kf) < 0 && em->o->verbose)
-				fprintf(stderr, PROG ": kernel event filter not attached: %s\n",
+				notice("kernel event filter not attached: %s",
 					strerror(errno));
 			nfct_filter_destroy(kf);
 		}
@@ -872,7 +866,7 @@ wait:
 			if (errno != ENOBUFS)
 				return -1;
 			if (em->o->verbose)
-				fprintf(stderr, PROG ": event overrun, resynchronising\n");
+				notice("event overrun, resynchronising");
 			if (put_marker(em, FLOW_MARK_OVERRUN) < 0)
 				return -1;
 			if (em->dumping) {
@@ -943,12 +937,12 @@ wait:
 static void say_write_error(const struct opts *o, const struct output_reopen *r, int err)
 {
 	if (r->failed)
-		fprintf(stderr, PROG ": cannot open '%s' anew after SIGHUP: %s\n", o->output,
+		notice_error("cannot open '%s' anew after SIGHUP: %s", o->output,
 			strerror(err));
 	else if (o->output)
-		fprintf(stderr, PROG ": cannot write to '%s': %s\n", o->output, strerror(err));
+		notice_error("cannot write to '%s': %s", o->output, strerror(err));
 	else
-		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(err));
+		notice_error("cannot write to standard output: %s", strerror(err));
 }
 
 int main(int argc, char **argv)
@@ -967,7 +961,7 @@ int main(int argc, char **argv)
 	 * written into netlink: refuse a closed stdout, fill the others */
 	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
 		if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
-			fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));
+			notice_error("cannot write to standard output: %s", strerror(errno));
 		return 1;
 	}
 	for (int fd = 0; fd <= 2; fd += 2)
@@ -1005,7 +999,7 @@ int main(int argc, char **argv)
 	if (o.output) {
 		out_fd = output_open_file(o.output);
 		if (out_fd < 0) {
-			fprintf(stderr, PROG ": cannot open '%s': %s\n", o.output, strerror(errno));
+			notice_error("cannot open '%s': %s", o.output, strerror(errno));
 			return 1;
 		}
 		reopen.path = o.output;
@@ -1014,11 +1008,11 @@ int main(int argc, char **argv)
 
 	em.src = ctsource_new();
 	if (!em.src) {
-		fprintf(stderr, PROG ": cannot open a netfilter netlink socket: %s\n", strerror(errno));
+		notice_error("cannot open a netfilter netlink socket: %s", strerror(errno));
 		return 1;
 	}
 	if (ctsource_probe(em.src) < 0) {
-		fprintf(stderr, PROG ": cannot read the connection tracking table: %s%s\n",
+		notice_error("cannot read the connection tracking table: %s%s",
 			strerror(errno), ctsource_is_eperm(errno) ?
 			" (needs CAP_NET_ADMIN; run as root)" : "");
 		ctsource_free(em.src);
@@ -1041,11 +1035,11 @@ int main(int argc, char **argv)
 			notice("restored %s, which run %ld changed and did not put back (it was "
 			       "killed)", what, left.pid);
 		else if (r < 0)
-			fprintf(stderr, PROG ": cannot restore %s, which run %ld changed and did "
-				"not put back: %s\n", what, left.pid, strerror(e));
+			notice_error("cannot restore %s, which run %ld changed and did "
+				"not put back: %s", what, left.pid, strerror(e));
 	}
 	if (o.accounting && acct_enable(&acct) < 0) {
-		fprintf(stderr, PROG ": cannot turn on conntrack accounting: %s%s\n", strerror(errno),
+		notice_error("cannot turn on conntrack accounting: %s%s", strerror(errno),
 			errno == EACCES || errno == EPERM || errno == EROFS ?
 			" (needs CAP_NET_ADMIN; run as root)" : "");
 		ctsource_free(em.src);
@@ -1068,17 +1062,17 @@ int main(int argc, char **argv)
 	em.trk = tracker_new();
 	em.enr = enrich_new(&o.enrich);
 	if (!em.w || !em.trk || !em.enr) {
-		fprintf(stderr, PROG ": cannot start: %s\n", strerror(errno));
+		notice_error("cannot start: %s", strerror(errno));
 		status = 1;
 		goto out;
 	}
 	rc = o.once ? run_once(&em, &block) : run_follow(&em, &block);
 	if (rc < 0 && !em.write_failed) {
 		if (ctsource_is_eperm(errno))
-			fprintf(stderr, PROG ": cannot read the connection tracking table: %s "
-				"(needs CAP_NET_ADMIN; run as root)\n", strerror(errno));
+			notice_error("cannot read the connection tracking table: %s "
+				"(needs CAP_NET_ADMIN; run as root)", strerror(errno));
 		else
-			fprintf(stderr, PROG ": cannot read the connection tracking table: %s\n",
+			notice_error("cannot read the connection tracking table: %s",
 				strerror(errno));
 		status = 1;
 	}
@@ -1099,7 +1093,7 @@ out:
 		status = 1;
 	}
 	if (acct_restore(&acct) < 0) {
-		fprintf(stderr, PROG ": cannot restore conntrack accounting settings: %s\n",
+		notice_error("cannot restore conntrack accounting settings: %s",
 			strerror(errno));
 		status = 1;
 	}
@@ -1111,7 +1105,7 @@ out:
 		fclose(once_out);	/* flushed above: errors are said */
 	ctsource_free(em.src);
 	if (fclose(stdout) == EOF && errno != EPIPE && !em.write_failed) {
-		fprintf(stderr, PROG ": cannot write to standard output: %s\n", strerror(errno));
+		notice_error("cannot write to standard output: %s", strerror(errno));
 		status = 1;
 	}
 	/* --once cut short by a signal wrote nothing or part of the table: a

@@ -13,14 +13,16 @@ for bad in "--bogus" "--format xml" "-p nosuch" "--state NOPE" "--src 10.0.0.0/9
 	   "--port 70000" "-4 -6" "--interval -1" "--fields source.ip,nope" "stray"; do
 	# shellcheck disable=SC2086
 	"$EMIT" $bad >/dev/null 2>"$TMP/err"; rc=$?
-	[ $rc -eq 2 ] && grep -q "^flowtop-emit: \|Try 'flowtop-emit --help'" "$TMP/err"
-	ok $? "bad usage '$bad' exits 2 with a message"
+	# worded as flowtop-view words it: the error, then the hint
+	[ $rc -eq 2 ] && head -1 "$TMP/err" | grep -q "^flowtop-emit: " &&
+		[ "$(tail -1 "$TMP/err")" = "try 'flowtop-emit --help'" ]
+	ok $? "bad usage '$bad' exits 2 with a message and the hint"
 done
 
 # every number option refuses NaN, infinities, negatives and overflow as a
 # usage error that names the option
-for spec in "-i:interval" "--interval:interval" "--dns-timeout:dns timeout" \
-	    "-b:buffer size" "--buffer-size:buffer size" "-P:port" "--port:port" \
+for spec in "-i:interval" "--interval:interval" "--dns-timeout:--dns-timeout" \
+	    "-b:--buffer-size" "--buffer-size:--buffer-size" "-P:port" "--port:port" \
 	    "-p:protocol" "--src 10.0.0.0/:network"; do
 	opt=${spec%%:*} name=${spec#*:} bad=
 	for v in nan inf -1 1e999 NaN -inf 0x10; do
