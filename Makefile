@@ -22,7 +22,7 @@ PKG_CONFIG ?= pkg-config
 # PREFIX=/usr the distribution's directory (pkg-config systemd) is used.
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system),$(PREFIX)/lib/systemd/system)
 
-PKGS_EMIT := libmnl libnetfilter_conntrack libmaxminddb yajl libcares
+PKGS_EMIT := libmnl libnetfilter_conntrack libmaxminddb yajl libcares nettle
 PKGS_VIEW := yajl ncursesw
 
 CFLAGS  ?= -O2 -g

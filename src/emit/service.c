@@ -4,6 +4,8 @@
  * Names are kept in two sorted arrays, one for the stream transports and one
  * for the datagram ones, built on first use from the built-in table and then
  * /etc/services; a look-up is a binary search, cheap enough for every flow.
+ * Both sources give IANA service names, which ecs_names[] turns into the
+ * names ECS means (see service.h) as the arrays are built.
  */
 #include "service.h"
 
@@ -34,7 +36,7 @@ static const struct builtin builtin[] = {
 	{ 137, S_UDP, "netbios-ns" }, { 138, S_UDP, "netbios-dgm" },
 	{ 139, S_TCP, "netbios-ssn" }, { 143, S_TCP, "imap" }, { 161, S_UDP, "snmp" },
 	{ 162, S_UDP, "snmptrap" }, { 179, S_TCP, "bgp" }, { 389, S_BOTH, "ldap" },
-	{ 443, S_BOTH, "https" }, { 445, S_TCP, "microsoft-ds" },
+	{ 443, S_TCP, "https" }, { 443, S_UDP, "quic" }, { 445, S_TCP, "microsoft-ds" },
 	{ 465, S_TCP, "submissions" }, { 500, S_UDP, "isakmp" },
 	{ 514, S_UDP, "syslog" }, { 515, S_TCP, "printer" },
 	{ 587, S_TCP, "submission" }, { 631, S_BOTH, "ipp" }, { 636, S_TCP, "ldaps" },
@@ -53,6 +55,39 @@ static const struct builtin builtin[] = {
 	{ 8883, S_TCP, "secure-mqtt" }, { 9418, S_TCP, "git" }, { 11211, S_BOTH, "memcache" },
 	{ 27017, S_TCP, "mongodb" },
 };
+
+/* IANA service name -> the application protocol as ECS producers (Packetbeat,
+ * Suricata, Zeek) and their users write network.protocol, where the two
+ * differ.  A TLS variant keeps its usual name (https, imaps, ldaps...): from
+ * a port alone "tls" would say less.  Sorted by the IANA name. */
+static const struct ecs_name {
+	const char *iana, *ecs;
+} ecs_names[] = {
+	{ "bootpc", "dhcp" }, { "bootps", "dhcp" },
+	{ "dhcpv6-client", "dhcpv6" }, { "dhcpv6-server", "dhcpv6" },
+	{ "domain", "dns" }, { "domain-s", "dns" },
+	{ "http-alt", "http" }, { "ipsec-nat-t", "ipsec" }, { "isakmp", "ike" },
+	{ "iscsi-target", "iscsi" }, { "microsoft-ds", "smb" }, { "ms-sql-s", "mssql" },
+	{ "ms-wbt-server", "rdp" }, { "netbios-ssn", "smb" }, { "printer", "lpd" },
+	{ "radius-acct", "radius" }, { "secure-mqtt", "mqtts" }, { "snmp-trap", "snmp" },
+	{ "snmptrap", "snmp" }, { "submission", "smtp" }, { "submissions", "smtps" },
+	{ "syslog-tls", "syslog" }, { "webcache", "http" }, { "www", "http" },
+	{ "xmpp-client", "xmpp" }, { "xmpp-server", "xmpp" },
+};
+
+static int ecs_name_cmp(const void *key, const void *ent)
+{
+	return strcmp(key, ((const struct ecs_name *)ent)->iana);
+}
+
+static const char *ecs_name_of(const char *iana)
+{
+	const struct ecs_name *hit = bsearch(iana, ecs_names,
+					     sizeof(ecs_names) / sizeof(ecs_names[0]),
+					     sizeof(ecs_names[0]), ecs_name_cmp);
+
+	return hit ? hit->ecs : iana;
+}
 
 struct svc_ent {
 	uint16_t port;
@@ -113,7 +148,7 @@ static int list_add(struct svc_list *l, uint16_t port, const char *name)
 	}
 	l->v[l->n].port = port;
 	l->v[l->n].order = (uint32_t)l->n;
-	l->v[l->n].name = name;
+	l->v[l->n].name = ecs_name_of(name);
 	l->n++;
 	return 0;
 }

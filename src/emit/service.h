@@ -13,6 +13,11 @@
  *     same class) the destination port, the side the client asked for;
  *   - its name comes from the built-in table (common protocols, IANA service
  *     names, lowercase), else /etc/services;
+ *   - the name is the application protocol as ECS means it, not the port's
+ *     service name: dns not domain, http not http-alt, dhcp, smb, rdp...;
+ *     443 is https over tcp and quic over udp (packet-inspecting tools such
+ *     as Suricata would say tls: from a port alone we say what is likely
+ *     inside);
  *   - when the server port has no name, the other port is tried if it is not
  *     dynamic (a server that sent first, e.g. 5353 -> 40000);
  *   - tcp, sctp and dccp share the TCP names; udp and udplite the UDP names.
