@@ -508,7 +508,7 @@ int ctsource_dump_sync(struct ctsource *s, int family, const struct ctsource_dum
 	return 0;
 }
 
-bool ctsource_is_eperm(int err)
+bool ctsource_denied(int err)
 {
 	return err == EPERM || err == EACCES;
 }

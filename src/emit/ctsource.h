@@ -70,7 +70,10 @@ int ctsource_event_read(struct ctsource *s, ctsource_cb cb, void *data);
  * so that every event the kernel queued before that call has been read. */
 bool ctsource_events_drained(const struct ctsource *s);
 
-/* Whether the last dump request was refused for lack of CAP_NET_ADMIN. */
-bool ctsource_is_eperm(int err);
+/* Whether err, the errno of a failed ctsource call, means that the kernel
+ * refused the request for want of CAP_NET_ADMIN (EPERM; EACCES where a
+ * security module refused it).  A test of the value alone: it knows
+ * nothing of which request failed. */
+bool ctsource_denied(int err);
 
 #endif

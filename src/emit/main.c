@@ -27,6 +27,8 @@
 #include "notice.h"
 #include "output.h"
 #include "num.h"
+#include "once.h"
+#include "follow.h"
 #include "tracker.h"
 #include "writer.h"
 
@@ -36,16 +38,6 @@
 #define DEFAULT_BUFFER (64u << 20)
 #define DEFAULT_DNS_TIMEOUT_MS 2000
 #define MAX_DNS_TIMEOUT_S 60	/* a --once that waits longer is a mistake */
-/* a pass over the whole table for late names - only when an address had
- * more waiting flows than the resolver remembers - at most this often */
-#define NAME_PASS_MS 1000
-/* dead flows are forgotten by a pass over the tracker this often */
-#define EXPIRE_MS 1000
-/* output waiting for a slow reader past this stops the loop taking input,
- * so the kernel drops events (an overrun, a resync when the reader is back)
- * instead of our memory growing */
-#define OUT_HIGH_WATER (1u << 20)
-
 
 static volatile sig_atomic_t stop_signal;
 /* --output: SIGHUP asks for the file to be opened anew (logrotate) */
@@ -62,48 +54,6 @@ static void on_hup(int sig)
 	(void)sig;
 	hup_signal = 1;
 }
-
-struct opts {
-	bool once;
-	enum writer_format fmt;
-	int fields[64];
-	int nfields;
-	unsigned int interval_ms;
-	bool accounting;
-	size_t bufsize;
-	struct filter filter;
-	bool kernel_filter;
-	struct enrich_opts enrich;
-	int verbose;
-	bool quiet;
-	const char *output;		/* --output FILE, or NULL: stdout */
-	unsigned int events;		/* --events: 1u << flow_action written */
-	bool no_header;			/* --no-header: CSV without its first line */
-};
-
-/* Everything the loop works with. */
-struct emitter {
-	struct opts *o;
-	struct ctsource *src;
-	struct writer *w;
-	struct output *out;		/* follow mode's stdout */
-	struct tracker *trk;
-	struct enrich *enr;
-	uint32_t gen;
-	/* the dump in progress, if any */
-	bool dumping;
-	enum { DUMP_SNAPSHOT, DUMP_INTERVAL } dump_kind;
-	int fam_next;			/* index into families[] */
-	int families[2], nfam;
-	bool resync_pending;
-	size_t dump_seen;		/* flows the kernel returned (before filtering) */
-	bool hinted_empty;
-	bool write_failed;
-	int write_errno;		/* errno of the failed write */
-	unsigned int want_flags;	/* TRACKED_* that enrichment may still add */
-	uint64_t dump_done_ms;		/* when the last dump ended */
-	uint64_t drained_ms;		/* when the event queue was last seen empty */
-};
 
 static void usage(void)
 {
@@ -267,7 +217,7 @@ static unsigned int parse_events(const char *list)
 	return mask;
 }
 
-static void parse_args(int argc, char **argv, struct opts *o)
+static void parse_args(int argc, char **argv, struct emit_opts *o)
 {
 	char err[256];
 	bool only4 = false, only6 = false;
@@ -409,532 +359,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	o->enrich.late_names = !o->once;
 }
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* --- writing ---------------------------------------------------------------- */
-
-/* --events filters here, at the write, so the tracker and the enrichers
- * still see every record: a destroy needs the new before it. */
-static int put_record(struct emitter *em, const struct flow *f)
-{
-	if (!(em->o->events & (1u << f->action)))
-		return 0;
-	if (writer_write(em->w, f) == 0)
-		return 0;
-	em->write_failed = true;
-	em->write_errno = errno;
-	return -1;
-}
-
-static int put_marker(struct emitter *em, enum flow_action m)
-{
-	if (!(em->o->events & (1u << m)))
-		return 0;
-	if (writer_marker(em->w, m) == 0)
-		return 0;
-	em->write_failed = true;
-	em->write_errno = errno;
-	return -1;
-}
-
-/* --- --once ------------------------------------------------------------------ */
-
-static int once_write(struct flow *f, void *data)
-{
-	struct emitter *em = data;
-
-	/* a stop signal that came between writes: write no more, so that a
-	 * stalled reader cannot hold us in the next one */
-	if (stop_signal)
-		return 0;
-	em->dump_seen++;
-	if (!filter_match(&em->o->filter, f))
-		return 0;
-	enrich_flow(em->enr, f);
-	return put_record(em, f);
-}
-
-/* First pass with DNS on: only queue the names the second pass will use. */
-static int once_prefetch(struct flow *f, void *data)
-{
-	struct emitter *em = data;
-
-	if (filter_match(&em->o->filter, f))
-		enrich_names(em->enr, f);
-	return 0;
-}
-
-/* The families to ask for, one request each.  The kernel walks its whole
- * (machine-wide) hash table for every dump request, so when both families
- * are wanted and no per-family filter applies, one AF_UNSPEC request does
- * the work of two. */
-static void plan_dumps(struct emitter *em, struct ctsource_dump_filter *df)
-{
-	df->l4proto = em->o->kernel_filter ? filter_dump_l4proto(&em->o->filter) : -1;
-	em->nfam = 0;
-	if (em->o->filter.want_v4 && em->o->filter.want_v6 && df->l4proto < 0) {
-		em->families[em->nfam++] = AF_UNSPEC;
-		return;
-	}
-	/* CTA_FILTER needs a family: one request each */
-	if (em->o->filter.want_v4)
-		em->families[em->nfam++] = AF_INET;
-	if (em->o->filter.want_v6)
-		em->families[em->nfam++] = AF_INET6;
-}
-
-static int dump_blocking(struct emitter *em, ctsource_cb cb)
-{
-	struct ctsource_dump_filter df;
-
-	plan_dumps(em, &df);
-	for (int i = 0; i < em->nfam && !stop_signal; i++)
-		if (ctsource_dump_sync(em->src, em->families[i], &df, cb, em, &stop_signal) < 0)
-			return -1;
-	return 0;
-}
-
-static void hint_empty(void)
-{
-	notice("the connection tracking table is empty; nothing may be "
-	       "asking for tracking (try: nft add table inet flowtop '{ chain c { type "
-	       "filter hook output priority 0; ct state new,established counter; }; }')");
-}
-
-static void take_pending_signal(const sigset_t *stops);
-
-/* --once: wait for the names of the prefetch pass, at most --dns-timeout,
- * in a ppoll that alone lets SIGINT and SIGTERM in, so a signal ends the
- * wait at once however busy the resolver is. */
-static void once_wait_names(struct emitter *em, const sigset_t *stops)
-{
-	uint64_t deadline = mono_ms() + em->o->enrich.dns_timeout_ms;
-	sigset_t old, open;
-
-	sigprocmask(SIG_BLOCK, stops, &old);
-	open = old;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sigismember(stops, sig))
-			sigdelset(&open, sig);
-	enrich_drain(em->enr);
-	while (!stop_signal && enrich_busy(em->enr)) {
-		struct pollfd pfd = { enrich_fd(em->enr), POLLIN, 0 };
-		uint64_t now = mono_ms();
-		int t = enrich_timeout_ms(em->enr);
-		struct timespec ts;
-
-		if (now >= deadline)
-			break;
-		if (t < 0 || (uint64_t)t > deadline - now)
-			t = (int)(deadline - now);
-		ts.tv_sec = t / 1000;
-		ts.tv_nsec = (long)(t % 1000) * 1000000;
-		ppoll(&pfd, 1, &ts, &open);
-		take_pending_signal(stops);
-		if (!stop_signal)
-			enrich_drain(em->enr);
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-}
-
-static int run_once(struct emitter *em, const sigset_t *stops)
-{
-	if (em->o->enrich.dns) {
-		enrich_scan_begin(em->enr);
-		if (dump_blocking(em, once_prefetch) < 0)
-			return -1;
-		once_wait_names(em, stops);
-		if (stop_signal)
-			return 0;	/* no records: main says which signal */
-	}
-	enrich_scan_begin(em->enr);
-	if (dump_blocking(em, once_write) < 0)
-		return -1;
-	if (em->dump_seen == 0 && !stop_signal)
-		hint_empty();
-	return 0;
-}
-
-/* --- follow mode ------------------------------------------------------------------ */
-
-/* What the tracker needs to know of the loop's progress. */
-static struct tracker_now tracker_clock(const struct emitter *em)
-{
-	return (struct tracker_now){ .gen = em->gen, .dumping = em->dumping,
-				     .ms = mono_ms(), .drained_ms = em->drained_ms };
-}
-
-static int write_destroy(const struct tracked *e, void *data)
-{
-	struct emitter *em = data;
-	struct flow f;
-
-	tracker_to_flow(e, &f);
-	f.action = FLOW_DESTROY;
-	f.ts_ns = flow_now_ns();
-	enrich_flow(em->enr, &f);
-	return put_record(em, &f);
-}
-
-/* Events and dumps both go through tracker_observe(), which alone decides
- * what the stream says of a flow (see tracker.c); flows without an id (old
- * kernels) cannot be tracked and are passed on as the kernel tells them. */
-static int on_event(struct flow *f, void *data)
-{
-	struct emitter *em = data;
-	bool match = filter_match(&em->o->filter, f);
-	struct tracker_now now;
-	struct tracked *e;
-	int rc;
-
-	if (!(f->has & FLOW_HAS_ID)) {
-		if (!match)
-			return 0;
-		enrich_flow(em->enr, f);
-		return put_record(em, f);
-	}
-	e = tracker_find(em->trk, f);
-	/* the socket may be gone by now: keep the owner we found before */
-	if (e)
-		tracker_owner(e, f);
-	if (match || e)
-		enrich_flow(em->enr, f);
-	now = tracker_clock(em);
-	rc = tracker_observe(em->trk, f, TRACKER_EVENT, match, &now);
-	return rc <= 0 ? rc : put_record(em, f);
-}
-
-static int on_dump(struct flow *f, void *data)
-{
-	struct emitter *em = data;
-	bool match = filter_match(&em->o->filter, f);
-	struct tracker_now now;
-	struct tracked *e;
-	int rc;
-
-	em->dump_seen++;
-	if (!(f->has & FLOW_HAS_ID)) {
-		if (!match || em->dump_kind != DUMP_SNAPSHOT)
-			return 0;
-		enrich_flow(em->enr, f);
-		return put_record(em, f);
-	}
-	e = tracker_find(em->trk, f);
-	if (!e && !match)
-		return 0;
-	/* most flows are as they were: skip their enrichment */
-	if (e && em->dump_kind == DUMP_INTERVAL &&
-	    tracker_settled(e, f, em->want_flags, em->gen))
-		return 0;
-	if (e)
-		tracker_owner(e, f);
-	enrich_flow(em->enr, f);
-	now = tracker_clock(em);
-	rc = tracker_observe(em->trk, f, em->dump_kind == DUMP_SNAPSHOT ? TRACKER_SNAPSHOT :
-			     TRACKER_REFRESH, match, &now);
-	return rc <= 0 ? rc : put_record(em, f);
-}
-
-static int start_dump(struct emitter *em, int kind)
-{
-	em->dumping = true;
-	em->dump_kind = kind;
-	em->fam_next = 0;
-	em->dump_seen = 0;
-	em->gen++;
-	enrich_scan_begin(em->enr);
-	if (kind == DUMP_SNAPSHOT && put_marker(em, FLOW_MARK_SNAPSHOT_BEGIN) < 0)
-		return -1;
-	return 0;
-}
-
-/* Ask for the next family's dump, or finish the dump when all are done. */
-static int next_dump_step(struct emitter *em)
-{
-	struct ctsource_dump_filter df;
-	struct tracker_now now;
-
-	plan_dumps(em, &df);
-	if (em->fam_next < em->nfam)
-		return ctsource_dump_start(em->src, em->families[em->fam_next++], &df);
-	em->dumping = false;
-	em->dump_done_ms = mono_ms();
-	now = tracker_clock(em);
-	if (em->dump_kind == DUMP_SNAPSHOT) {
-		/* readers drop what the frame did not contain; so do we */
-		if (tracker_sweep(em->trk, TRACKER_SNAPSHOT, &now, write_destroy, em) < 0 ||
-		    put_marker(em, FLOW_MARK_SNAPSHOT_END) < 0)
-			return -1;
-	} else if (tracker_sweep(em->trk, TRACKER_REFRESH, &now, write_destroy, em) < 0) {
-		return -1;
-	}
-	if (em->dump_seen == 0 && !em->hinted_empty) {
-		em->hinted_empty = true;
-		hint_empty();
-	}
-	if (em->resync_pending) {
-		em->resync_pending = false;
-		if (start_dump(em, DUMP_SNAPSHOT) < 0)
-			return -1;
-		return next_dump_step(em);
-	}
-	return 0;
-}
-
-/* Names that arrived late become update records for the flows still alive. */
-static int late_names(struct tracked *e, void *data)
-{
-	struct emitter *em = data;
-	struct flow f;
-
-	/* only flows alive in the stream get records */
-	if ((e->life != TRACKED_ALIVE && e->life != TRACKED_MISSING) ||
-	    (e->flags & (TRACKED_SRC_NAME | TRACKED_DST_NAME)) ==
-	    (TRACKED_SRC_NAME | TRACKED_DST_NAME))
-		return 0;
-	tracker_to_flow(e, &f);
-	enrich_names(em->enr, &f);
-	if ((f.src_domain && !(e->flags & TRACKED_SRC_NAME)) ||
-	    (f.dst_domain && !(e->flags & TRACKED_DST_NAME))) {
-		if (f.src_domain)
-			e->flags |= TRACKED_SRC_NAME;
-		if (f.dst_domain)
-			e->flags |= TRACKED_DST_NAME;
-		/* a full record: the rest of the enrichment from the caches */
-		f.action = FLOW_UPDATE;
-		f.ts_ns = flow_now_ns();
-		enrich_flow(em->enr, &f);
-		return put_record(em, &f);
-	}
-	return 0;
-}
-
-/* A flow that waited for a name that has arrived: an update if the kernel
- * still has it.  Costs one look-up per waiting flow, not a pass over the
- * table. */
-static int late_flow(const struct flow *key, void *data)
-{
-	struct emitter *em = data;
-	struct tracked *e = tracker_find(em->trk, key);
-
-	return e ? late_names(e, em) : 0;
-}
-
-/* Write what the reader takes now.  Where no non-blocking way to the file
- * was found, the stop signals are let in around the write, which they
- * interrupt (no SA_RESTART); a signal that comes just before the write
- * waits for the reader there, the one case this cannot help. */
-static int flush_out(struct emitter *em, const sigset_t *stops)
-{
-	bool let_in = output_may_block(em->out);
-	sigset_t old;
-	int rc;
-
-	if (let_in)
-		sigprocmask(SIG_UNBLOCK, stops, &old);
-	rc = output_flush(em->out);
-	if (let_in)
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	if (rc < 0) {
-		em->write_failed = true;
-		em->write_errno = errno;
-	}
-	return rc;
-}
-
-/* ppoll() only delivers a pending signal when it would sleep; with a
- * descriptor always ready (a busy resolver, a flood of events) the signal
- * would wait forever, so take it by hand after each round. */
-static void take_pending_signal(const sigset_t *stops)
-{
-	static const struct timespec zero = { 0, 0 };
-	int sig = sigtimedwait(stops, NULL, &zero);
-
-	if (sig == SIGHUP && hup_reopens)
-		hup_signal = 1;
-	else if (sig > 0)
-		stop_signal = sig;
-}
-
-static int run_follow(struct emitter *em, const sigset_t *stops)
-{
-	size_t granted = 0;
-	uint64_t next_interval, next_names = 0, next_expire = 0;
-	bool names_pending = false;
-	sigset_t empty;
-
-	if (ctsource_events_open(em->src, em->o->bufsize, &granted) < 0)
-		return -1;
-	if (em->o->verbose)
-		notice("event socket receive buffer %zu bytes", granted);
-	if (em->o->kernel_filter) {
-		struct nfct_filter *kf = filter_kernel_events(&em->o->filter);
-
-		if (kf) {
-			if (ctsource_events_filter(em->src, kf) < 0 && em->o->verbose)
-				notice("kernel event filter not attached: %s",
-					strerror(errno));
-			nfct_filter_destroy(kf);
-		}
-	}
-	/* records collect in the output's buffer, written once a round */
-	writer_set_flush(em->w, false);
-	if (start_dump(em, DUMP_SNAPSHOT) < 0 || next_dump_step(em) < 0)
-		return -1;
-	next_interval = mono_ms() + em->o->interval_ms;
-	sigemptyset(&empty);
-
-	while (!stop_signal && !em->write_failed) {
-		struct pollfd pfd[4];
-		int nfd = 0, timeout = -1, rc, err;
-		uint64_t now = mono_ms();
-		struct timespec ts, *tsp = NULL;
-		bool backlog;
-
-		if (flush_out(em, stops) < 0)
-			break;
-		/* a reader that does not keep up: wait for it, and only it */
-		backlog = output_pending(em->out) > OUT_HIGH_WATER;
-		if (!backlog) {
-			pfd[nfd++] = (struct pollfd){ ctsource_event_fd(em->src), POLLIN, 0 };
-			if (em->dumping)
-				pfd[nfd++] = (struct pollfd){ ctsource_dump_fd(em->src), POLLIN, 0 };
-			if (enrich_fd(em->enr) >= 0)
-				pfd[nfd++] = (struct pollfd){ enrich_fd(em->enr), POLLIN, 0 };
-		}
-		/* a reader that went away shows as POLLERR on our end of the pipe,
-		 * so a quiet table does not keep us running for nobody */
-		pfd[nfd++] = (struct pollfd){ output_fd(em->out),
-					      output_pending(em->out) ? POLLOUT : 0, 0 };
-		if (backlog)
-			goto wait;
-		if (em->o->interval_ms && !em->dumping)
-			timeout = now >= next_interval ? 0 : (int)(next_interval - now);
-		if (names_pending) {
-			int t = now >= next_names ? 0 : (int)(next_names - now);
-
-			timeout = timeout < 0 || t < timeout ? t : timeout;
-		}
-		/* the resolver's own timeouts: a query given up, a retry */
-		{
-			int t = enrich_timeout_ms(em->enr);
-
-			if (t >= 0 && (timeout < 0 || t < timeout))
-				timeout = t;
-		}
-		if (timeout >= 0) {
-			ts.tv_sec = timeout / 1000;
-			ts.tv_nsec = (long)(timeout % 1000) * 1000000;
-			tsp = &ts;
-		}
-wait:
-		/* signals are blocked outside ppoll, so none slips between
-		 * checks; a stalled reader holds nothing but this ppoll */
-		rc = ppoll(pfd, (nfds_t)nfd, tsp, &empty);
-		err = errno;	/* sigtimedwait() below sets it too */
-		take_pending_signal(stops);
-		if (stop_signal)
-			break;
-		if (rc < 0) {
-			/* SIGHUP with --output: the flush above opens the file anew */
-			if (err == EINTR)
-				continue;
-			errno = err;
-			return -1;
-		}
-		if (pfd[nfd - 1].revents & (POLLERR | POLLHUP)) {
-			em->write_failed = true;
-			em->write_errno = EPIPE;
-			return 0;
-		}
-		if (backlog)
-			continue;
-		/* events first: they are the ones the kernel can drop; the
-		 * tracker waits for the queue to be read empty before it takes
-		 * a dump's word that a flow came or went without an event */
-		now = mono_ms();
-		if (ctsource_event_read(em->src, on_event, em) >= 0) {
-			if (ctsource_events_drained(em->src))
-				em->drained_ms = now;
-		} else {
-			if (errno != ENOBUFS)
-				return -1;
-			if (em->o->verbose)
-				notice("event overrun, resynchronising");
-			if (put_marker(em, FLOW_MARK_OVERRUN) < 0)
-				return -1;
-			if (em->dumping) {
-				em->resync_pending = true;
-			} else if (start_dump(em, DUMP_SNAPSHOT) < 0 || next_dump_step(em) < 0) {
-				return -1;
-			}
-		}
-		if (em->dumping) {
-			/* a few dump buffers per round, then back to the events;
-			 * fewer when the reader lags, so the output buffer (which
-			 * keeps its largest size) stays near the high-water mark */
-			for (int i = 0; i < 8 && em->dumping &&
-			     output_pending(em->out) <= OUT_HIGH_WATER; i++) {
-				rc = ctsource_dump_read(em->src, on_dump, em);
-				if (rc < 0) {
-					if (errno == EAGAIN || errno == EWOULDBLOCK)
-						break;
-					return -1;
-				}
-				if (rc == 0 && next_dump_step(em) < 0)
-					return -1;
-			}
-		}
-		if (enrich_fd(em->enr) >= 0) {
-			bool walk_all = false;
-
-			enrich_drain(em->enr);
-			if (enrich_late_flows(em->enr, late_flow, em, &walk_all) < 0)
-				return -1;
-			/* an address more flows waited on than were remembered:
-			 * one pass over the table, at most once a NAME_PASS_MS */
-			if (walk_all && !names_pending) {
-				names_pending = true;
-				next_names = next_names > mono_ms() ? next_names : mono_ms();
-			}
-		}
-		now = mono_ms();
-		if (now >= next_expire) {
-			struct tracker_now tn = tracker_clock(em);
-
-			tracker_expire(em->trk, &tn);
-			next_expire = now + EXPIRE_MS;
-		}
-		if (names_pending && now >= next_names) {
-			names_pending = false;
-			next_names = now + NAME_PASS_MS;
-			if (tracker_each(em->trk, late_names, em) < 0)
-				return -1;
-		}
-		/* the interval runs from the end of a dump, so a slow dump of a
-		 * big table never runs back to back */
-		if (em->o->interval_ms && !em->dumping)
-			next_interval = em->dump_done_ms + em->o->interval_ms;
-		if (em->o->interval_ms && !em->dumping && now >= next_interval) {
-			if (start_dump(em, DUMP_INTERVAL) < 0 || next_dump_step(em) < 0)
-				return -1;
-		}
-	}
-	/* what the reader takes now; a stalled one does not hold the exit */
-	if (!em->write_failed && !output_may_block(em->out))
-		flush_out(em, stops);
-	return 0;
-}
-
 /* --- main ------------------------------------------------------------------------- */
 
-static void say_write_error(const struct opts *o, const struct output_reopen *r, int err)
+static void say_write_error(const struct emit_opts *o, const struct output_reopen *r, int err)
 {
 	if (r->failed)
 		notice_error("cannot open '%s' anew after SIGHUP: %s", o->output,
@@ -947,7 +374,7 @@ static void say_write_error(const struct opts *o, const struct output_reopen *r,
 
 int main(int argc, char **argv)
 {
-	static struct opts o;
+	static struct emit_opts o;
 	static struct acct acct;
 	FILE *once_out = NULL;		/* --once's stdout */
 	struct output_reopen reopen = { 0 };
@@ -971,11 +398,10 @@ int main(int argc, char **argv)
 	notice_set_quiet(o.quiet);
 	hup_reopens = o.output != NULL;
 	em.o = &o;
+	em.stop = &stop_signal;
+	em.hup = &hup_signal;
+	em.hup_reopens = hup_reopens;
 	acct_init(&acct);
-	/* late names come through late_names(); only a process is worth
-	 * looking for again on every refresh dump */
-	if (o.enrich.process)
-		em.want_flags |= TRACKED_PROCESS;
 
 	/* a closed pipe shows up as EPIPE on write, handled like a quiet end */
 	signal(SIGPIPE, SIG_IGN);
@@ -1013,7 +439,7 @@ int main(int argc, char **argv)
 	}
 	if (ctsource_probe(em.src) < 0) {
 		notice_error("cannot read the connection tracking table: %s%s",
-			strerror(errno), ctsource_is_eperm(errno) ?
+			strerror(errno), ctsource_denied(errno) ?
 			" (needs CAP_NET_ADMIN; run as root)" : "");
 		ctsource_free(em.src);
 		return 1;
@@ -1059,23 +485,17 @@ int main(int argc, char **argv)
 				  o.nfields ? o.fields : NULL, o.nfields);
 	if (em.w && o.no_header)
 		writer_no_header(em.w);
-	em.trk = tracker_new();
+	if (!o.once)
+		em.trk = tracker_new();
 	em.enr = enrich_new(&o.enrich);
-	if (!em.w || !em.trk || !em.enr) {
+	if (!em.w || (!o.once && !em.trk) || !em.enr) {
 		notice_error("cannot start: %s", strerror(errno));
 		status = 1;
 		goto out;
 	}
-	rc = o.once ? run_once(&em, &block) : run_follow(&em, &block);
-	if (rc < 0 && !em.write_failed) {
-		if (ctsource_is_eperm(errno))
-			notice_error("cannot read the connection tracking table: %s "
-				"(needs CAP_NET_ADMIN; run as root)", strerror(errno));
-		else
-			notice_error("cannot read the connection tracking table: %s",
-				strerror(errno));
-		status = 1;
-	}
+	rc = o.once ? once_run(&em, &block) : follow_run(&em, &block);
+	if (rc < 0 && !em.write_failed)
+		status = 1;	/* said where it failed */
 out:
 	/* after a stop signal, --once drops what a stalled reader has not
 	 * taken rather than wait for it (the status says it was cut short) */
