@@ -1,8 +1,10 @@
 /*
- * writer.c - one writer for both formats, driven by field_table.
+ * writer.c - one writer for both formats, driven by the field table.
  *
- * JSON (through jsonw): the table lists nested fields contiguously, so objects are opened
- * and closed by comparing each written field's path with the open path.
+ * JSON (through jsonw): the writer orders the fields once so that every
+ * object's members sit together, whatever the table's order; a record then
+ * opens and closes objects by how many enclosing objects each field shares
+ * with the one before it.
  * CSV: RFC 4180, header first, arrays joined with '|'.
  */
 #include "writer.h"
@@ -29,10 +31,12 @@ struct writer {
 	enum writer_format fmt;
 	bool flush_each;
 	bool header_done;
-	int *fields;
+	const struct field *rows;
+	size_t nrows;
+	int *fields;			/* rows to write, in writing order */
 	int nfields;
-	struct path *paths;		/* per field_table entry */
-	uint8_t *shared;		/* [i * field_count + j]: objects i and j share */
+	struct path *paths;		/* per row */
+	uint8_t *shared;		/* [i * nrows + j]: objects rows i and j share */
 	struct jsonw json;
 	char fix[1024];			/* repaired UTF-8 */
 };
@@ -64,7 +68,78 @@ static int path_split(const char *name, struct path *p)
 	return 0;
 }
 
-struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, int nfields)
+/* How many enclosing objects rows i and j share. */
+static unsigned int shared_objects(const struct writer *w, size_t i, size_t j)
+{
+	const struct path *a = &w->paths[i], *b = &w->paths[j];
+	unsigned int k = 0;
+
+	while (k + 1 < a->depth && k + 1 < b->depth && a->len[k] == b->len[k] &&
+	       !memcmp(a->comp[k], b->comp[k], a->len[k]))
+		k++;
+	return k;
+}
+
+/* The JSON order: each field sorts by, for every object around it, where
+ * that object's first member stands in the table order, then by its own
+ * place.  So an object's members sit together, objects come where their
+ * first member would, and a table already grouped keeps its order. */
+struct order_key {
+	int field;
+	int rank[MAX_DEPTH];
+	unsigned int n;
+};
+
+static int cmp_order(const void *a, const void *b)
+{
+	const struct order_key *x = a, *y = b;
+
+	for (unsigned int k = 0; k < x->n && k < y->n; k++)
+		if (x->rank[k] != y->rank[k])
+			return x->rank[k] < y->rank[k] ? -1 : 1;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+static int json_order(struct writer *w)
+{
+	struct order_key *keys = calloc((size_t)w->nfields, sizeof(*keys));
+
+	if (!keys)
+		return -1;
+	for (int i = 0; i < w->nfields; i++) {
+		struct order_key *k = &keys[i];
+		unsigned int depth = w->paths[w->fields[i]].depth;
+
+		k->field = w->fields[i];
+		for (unsigned int d = 0; d + 1 < depth; d++) {
+			int first = i;
+
+			/* the first field inside the same object at depth d */
+			for (int j = 0; j < i; j++)
+				if (shared_objects(w, (size_t)w->fields[j], (size_t)w->fields[i]) > d) {
+					first = j;
+					break;
+				}
+			k->rank[k->n++] = first;
+		}
+		k->rank[k->n++] = i;
+	}
+	qsort(keys, (size_t)w->nfields, sizeof(*keys), cmp_order);
+	for (int i = 0; i < w->nfields; i++)
+		w->fields[i] = keys[i].field;
+	free(keys);
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct writer *writer_new_rows(FILE *out, enum writer_format fmt, const struct field *rows,
+			       size_t nrows, const int *fields, int nfields)
 {
 	struct writer *w = calloc(1, sizeof(*w));
 
@@ -72,50 +147,50 @@ struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, 
 		return NULL;
 	w->out = out;
 	w->fmt = fmt;
-	w->nfields = fields && nfields > 0 ? nfields : (int)field_count;
+	w->rows = rows;
+	w->nrows = nrows;
+	w->nfields = fields && nfields > 0 ? nfields : (int)nrows;
 	w->fields = calloc((size_t)w->nfields, sizeof(int));
-	w->paths = calloc(field_count, sizeof(struct path));
-	w->shared = calloc(field_count * field_count, 1);
+	w->paths = calloc(nrows, sizeof(struct path));
+	w->shared = calloc(nrows * nrows, 1);
 	if (!w->fields || !w->paths || !w->shared)
 		goto fail;
 	if (fields && nfields > 0) {
 		memcpy(w->fields, fields, (size_t)nfields * sizeof(int));
 		if (fmt == WRITER_JSON) {
-			/* JSON nests by table order, whatever order was asked */
-			bool want[256] = { 0 };
+			/* JSON keeps the table's order, whatever order was
+			 * asked, and each field once: a key twice is no JSON */
 			int n = 0;
 
+			qsort(w->fields, (size_t)nfields, sizeof(int), cmp_int);
 			for (int i = 0; i < nfields; i++)
-				want[fields[i]] = true;
-			for (size_t i = 0; i < field_count; i++)
-				if (want[i])
-					w->fields[n++] = (int)i;
+				if (!n || w->fields[n - 1] != w->fields[i])
+					w->fields[n++] = w->fields[i];
 			w->nfields = n;
 		}
 	} else {
 		for (int i = 0; i < w->nfields; i++)
 			w->fields[i] = i;
 	}
-	for (size_t i = 0; i < field_count; i++)
-		if (path_split(field_table[i].name, &w->paths[i]))
+	for (size_t i = 0; i < nrows; i++)
+		if (path_split(rows[i].name, &w->paths[i]))
 			goto fail;
-	/* how many enclosing objects two fields share, worked out once so
-	 * that writing a record compares no strings */
-	for (size_t i = 0; i < field_count; i++)
-		for (size_t j = 0; j < field_count; j++) {
-			const struct path *a = &w->paths[i], *b = &w->paths[j];
-			unsigned int k = 0;
-
-			while (k + 1 < a->depth && k + 1 < b->depth && a->len[k] == b->len[k] &&
-			       !memcmp(a->comp[k], b->comp[k], a->len[k]))
-				k++;
-			w->shared[i * field_count + j] = (uint8_t)k;
-		}
+	/* worked out once so that writing a record compares no strings */
+	for (size_t i = 0; i < nrows; i++)
+		for (size_t j = 0; j < nrows; j++)
+			w->shared[i * nrows + j] = (uint8_t)shared_objects(w, i, j);
+	if (fmt == WRITER_JSON && json_order(w))
+		goto fail;
 	jsonw_init(&w->json);
 	return w;
 fail:
 	writer_free(w);
 	return NULL;
+}
+
+struct writer *writer_new(FILE *out, enum writer_format fmt, const int *fields, int nfields)
+{
+	return writer_new_rows(out, fmt, field_table, field_count, fields, nfields);
 }
 
 void writer_free(struct writer *w)
@@ -125,7 +200,7 @@ void writer_free(struct writer *w)
 	jsonw_release(&w->json);
 	free(w->fields);
 	if (w->paths)
-		for (size_t i = 0; i < field_count; i++)
+		for (size_t i = 0; i < w->nrows; i++)
 			for (unsigned int d = 0; d < w->paths[i].depth; d++)
 				free(w->paths[i].key[d]);
 	free(w->paths);
@@ -201,16 +276,16 @@ static int write_json(struct writer *w, const struct flow *f)
 	jsonw_obj_open(&w->json);
 	for (int k = 0; k < w->nfields; k++) {
 		int i = w->fields[k];
-		const struct field *fd = &field_table[i];
+		const struct field *fd = &w->rows[i];
 		const struct path *p = &w->paths[i];
 		unsigned int same;
 
 		if (marker && !(fd->flags & FIELD_F_MARKER))
 			continue;
-		if (!fd->get(f, &v))
+		if (!field_get(fd, f, &v))
 			continue;
 		/* keep the objects this field shares with the open path */
-		same = open < 0 ? 0 : w->shared[(size_t)open * field_count + (size_t)i];
+		same = open < 0 ? 0 : w->shared[(size_t)open * w->nrows + (size_t)i];
 		for (; depth > same; depth--)
 			jsonw_obj_close(&w->json);
 		for (; depth < p->depth - 1; depth++) {
@@ -264,17 +339,17 @@ static int write_csv(struct writer *w, const struct flow *f)
 		for (int k = 0; k < w->nfields; k++) {
 			if (k)
 				putc_unlocked(',', w->out);
-			fputs_unlocked(field_table[w->fields[k]].name, w->out);
+			fputs_unlocked(w->rows[w->fields[k]].name, w->out);
 		}
 		putc_unlocked('\n', w->out);
 		w->header_done = true;
 	}
 	for (int k = 0; k < w->nfields; k++) {
-		const struct field *fd = &field_table[w->fields[k]];
+		const struct field *fd = &w->rows[w->fields[k]];
 
 		if (k)
 			putc_unlocked(',', w->out);
-		if ((marker && !(fd->flags & FIELD_F_MARKER)) || !fd->get(f, &v))
+		if ((marker && !(fd->flags & FIELD_F_MARKER)) || !field_get(fd, f, &v))
 			continue;
 		switch (v.type) {
 		case FIELD_STR:

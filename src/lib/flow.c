@@ -207,33 +207,40 @@ const char *flow_addr_str(int family, const union flow_addr *a, char *buf, size_
 	return buf;
 }
 
+/* n decimal digits of v at p, leading zeros kept */
+static void put_digits(char *p, unsigned int v, int n)
+{
+	while (n--) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 size_t flow_time_str(uint64_t ns, char *buf, size_t len)
 {
-	/* records come in bursts with the same second: format it once */
-	static __thread time_t last_sec = -1;
-	static __thread char last[24];
+	/* this runs for every record: gmtime_r (25 ns) and fixed-width digits
+	 * instead of strftime, and no cache of the last second to keep */
 	time_t sec = (time_t)(ns / 1000000000u);
-	unsigned usec = (unsigned)(ns % 1000000000u / 1000u);
+	struct tm tm;
 
-	if (len < 28) {
+	if (len < 28 || !gmtime_r(&sec, &tm) || tm.tm_year > 9999 - 1900) {
 		if (len)
 			buf[0] = '\0';
 		return 0;
 	}
-	if (sec != last_sec) {
-		struct tm tm;
-
-		gmtime_r(&sec, &tm);
-		if (!strftime(last, sizeof(last), "%Y-%m-%dT%H:%M:%S", &tm))
-			return 0;
-		last_sec = sec;
-	}
-	memcpy(buf, last, 19);
+	put_digits(buf, (unsigned int)tm.tm_year + 1900, 4);
+	buf[4] = '-';
+	put_digits(buf + 5, (unsigned int)tm.tm_mon + 1, 2);
+	buf[7] = '-';
+	put_digits(buf + 8, (unsigned int)tm.tm_mday, 2);
+	buf[10] = 'T';
+	put_digits(buf + 11, (unsigned int)tm.tm_hour, 2);
+	buf[13] = ':';
+	put_digits(buf + 14, (unsigned int)tm.tm_min, 2);
+	buf[16] = ':';
+	put_digits(buf + 17, (unsigned int)tm.tm_sec, 2);
 	buf[19] = '.';
-	for (int i = 25; i >= 20; i--) {
-		buf[i] = (char)('0' + usec % 10);
-		usec /= 10;
-	}
+	put_digits(buf + 20, (unsigned int)(ns % 1000000000u / 1000u), 6);
 	buf[26] = 'Z';
 	buf[27] = '\0';
 	return 27;
@@ -312,6 +319,7 @@ void flow_key_of(const struct flow *f, struct flow_key *k)
 	k->icmp_id = f->icmp_id;
 	k->zone = f->zone;
 	k->orig = f->orig;
+	k->netns_ino = f->netns_ino;
 }
 
 void flow_from_key(const struct flow_key *k, struct flow *f)
@@ -326,4 +334,5 @@ void flow_from_key(const struct flow_key *k, struct flow *f)
 	f->icmp_id = k->icmp_id;
 	f->zone = k->zone;
 	f->orig = k->orig;
+	f->netns_ino = k->netns_ino;
 }

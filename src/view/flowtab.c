@@ -185,55 +185,13 @@ static void remove_entry(struct flowtab *t, uint32_t idx)
 	}
 }
 
-/* Copy into d what s says; what s lacks, d keeps. */
+/* Copy into d what s says; what s lacks, d keeps.  The field table says
+ * what a flow holds: only the byte rate is the view's own. */
 static void merge(struct flowtab_entry *e, const struct flow *s)
 {
 	struct flow *d = &e->f;
+	const char *state = d->state;
 
-	d->action = s->action;
-	if (s->family)
-		d->family = s->family;
-	if (s->l4proto)
-		d->l4proto = s->l4proto;
-	if (s->ts_ns)
-		d->ts_ns = s->ts_ns;
-	if (s->has & FLOW_HAS_TUPLE) {
-		d->orig.src = s->orig.src;
-		d->orig.dst = s->orig.dst;
-	}
-	if (s->has & FLOW_HAS_PORTS) {
-		d->orig.sport = s->orig.sport;
-		d->orig.dport = s->orig.dport;
-	}
-	if (s->has & FLOW_HAS_REPLY) {
-		d->reply.src = s->reply.src;
-		d->reply.dst = s->reply.dst;
-	}
-	if (s->has & FLOW_HAS_REPLY_PORTS) {
-		d->reply.sport = s->reply.sport;
-		d->reply.dport = s->reply.dport;
-	}
-	if (s->has & FLOW_HAS_ICMP) {
-		d->icmp_type = s->icmp_type;
-		d->icmp_code = s->icmp_code;
-		d->icmp_id = s->icmp_id;
-	}
-	if (s->has & FLOW_HAS_ZONE)
-		d->zone = s->zone;
-	if (s->has & FLOW_HAS_START)
-		d->start_ns = s->start_ns;
-	if (s->has & FLOW_HAS_STATUS)
-		d->status = s->status;
-	if (s->has & FLOW_HAS_TIMEOUT)
-		d->timeout = s->timeout;
-	if (s->has & FLOW_HAS_MARK)
-		d->mark = s->mark;
-	if (s->has & FLOW_HAS_ID)
-		d->id = s->id;
-	if (s->has & FLOW_HAS_PID)
-		d->pid = s->pid;
-	if (s->has & FLOW_HAS_UID)
-		d->uid = s->uid;
 	if (s->has & FLOW_HAS_COUNTERS) {
 		uint64_t total = flowtab_sum(s->orig_bytes, s->reply_bytes);
 
@@ -248,37 +206,11 @@ static void merge(struct flowtab_entry *e, const struct flow *s)
 			e->rate_ts = s->ts_ns;
 			e->rate_bytes = total;
 		}
-		d->orig_bytes = s->orig_bytes;
-		d->orig_packets = s->orig_packets;
-		d->reply_bytes = s->reply_bytes;
-		d->reply_packets = s->reply_packets;
 	}
-	d->has |= s->has;
+	field_merge(d, s);
 	/* states are interned: the same pointer is the same state and rank */
-	if (s->state && s->state != d->state) {
-		d->state = s->state;
-		e->rank = flowtab_rank(s->state);
-	}
-#define KEEP(m) if (s->m) d->m = s->m
-	KEEP(protocol);
-	KEEP(src_domain);
-	KEEP(dst_domain);
-	KEEP(process_name);
-	KEEP(process_exe);
-	KEEP(user_name);
-	KEEP(src_geo.country_name);
-	KEEP(src_geo.city_name);
-	KEEP(src_geo.as_number);
-	KEEP(src_geo.as_org);
-	KEEP(dst_geo.country_name);
-	KEEP(dst_geo.city_name);
-	KEEP(dst_geo.as_number);
-	KEEP(dst_geo.as_org);
-#undef KEEP
-	if (s->src_geo.country_iso[0])
-		memcpy(d->src_geo.country_iso, s->src_geo.country_iso, 3);
-	if (s->dst_geo.country_iso[0])
-		memcpy(d->dst_geo.country_iso, s->dst_geo.country_iso, 3);
+	if (d->state != state)
+		e->rank = flowtab_rank(d->state);
 }
 
 static void close_entry(struct flowtab *t, uint32_t idx, uint64_t mono)
@@ -425,13 +357,6 @@ size_t flowtab_bytes(const struct flowtab *t)
 	return (size_t)t->n * sizeof(*t->e) + (size_t)t->nbuckets * sizeof(*t->buckets);
 }
 
-static int move_str(const char **p, field_intern_fn fn, void *ctx)
-{
-	if (*p && !(*p = fn(ctx, *p, strlen(*p))))
-		return -1;
-	return 0;
-}
-
 int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx)
 {
 	for (uint32_t i = 0; i < t->n; i++) {
@@ -439,16 +364,7 @@ int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx)
 
 		if (!(t->e[i].flags & FT_LIVE))
 			continue;
-		if (move_str(&f->state, fn, ctx) || move_str(&f->protocol, fn, ctx) ||
-		    move_str(&f->src_domain, fn, ctx) || move_str(&f->dst_domain, fn, ctx) ||
-		    move_str(&f->process_name, fn, ctx) || move_str(&f->process_exe, fn, ctx) ||
-		    move_str(&f->user_name, fn, ctx) ||
-		    move_str(&f->src_geo.country_name, fn, ctx) ||
-		    move_str(&f->src_geo.city_name, fn, ctx) ||
-		    move_str(&f->src_geo.as_org, fn, ctx) ||
-		    move_str(&f->dst_geo.country_name, fn, ctx) ||
-		    move_str(&f->dst_geo.city_name, fn, ctx) ||
-		    move_str(&f->dst_geo.as_org, fn, ctx))
+		if (field_reintern(f, fn, ctx))
 			return -1;
 	}
 	return 0;

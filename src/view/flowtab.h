@@ -32,7 +32,10 @@ enum {
 enum { FT_RANK_OTHER = 8, FT_RANK_STATELESS = 9 };
 
 struct flowtab_entry {
-	/* the hash walk reads only this first cache line */
+	/* a hash walk reads hnext and khash of each entry in its chain; only
+	 * where khash matches does it compare the key, which lies in f over
+	 * the entry's first three cache lines (family at byte 21, the tuple
+	 * at 48, the id at 140) */
 	uint32_t hnext;		/* hash chain: index + 1, 0 ends */
 	uint32_t khash;		/* hash of the key */
 	uint8_t flags;		/* FT_* */

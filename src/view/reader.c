@@ -86,7 +86,7 @@ static int cur_field(struct reader *r)
 
 static int set_value(struct reader *r, int fi, const struct field_value *v)
 {
-	if (field_table[fi].set(&r->flow, v, r->intern, r->ictx))
+	if (field_set(&field_table[fi], &r->flow, v, r->intern, r->ictx))
 		return 0;
 	if (fi == r->action_field)
 		r->got_action = true;
