@@ -95,7 +95,8 @@ int main(void)
 	is_str(got[0].state, "ESTABLISHED", "state");
 	is_str(got[0].src_geo.city_name, "Oslo", "city");
 	ok(got[0].pid == 11001 && got[0].has & FLOW_HAS_PID, "pid");
-	ok(got[0].has & FLOW_HAS_STATUS && got[0].status, "status list");
+	ok(got[0].has & FLOW_HAS_STATUS && got[0].status == ((1u << 1) | (1u << 2)),
+	   "status list: SEEN_REPLY and ASSURED, nothing else (got %#x)", got[0].status);
 	ok(st->bad == 0 && st->records == 1, "no bad line, one record");
 
 	/* bad lines are counted, good ones around them survive */
@@ -160,7 +161,9 @@ int main(void)
 	ok(reader_format(r) == READER_CSV, "CSV detected");
 	ok(ngot == 4, "CSV: two markers and two flows (got %d)", ngot);
 	is_str(got[1].process_name, "a,\"b\"", "CSV quoting undone");
-	ok(got[1].status != 0 && got[1].orig.dport == 22, "CSV list and number");
+	ok(got[1].status == ((1u << 1) | (1u << 2)) && got[1].orig.dport == 22,
+	   "CSV list (SEEN_REPLY|ASSURED, got %#x) and number", got[1].status);
+	ok(ngot >= 3 && got[2].status == 0, "CSV: an empty list cell sets no status bit");
 	ok(ngot >= 3 && got[2].id == 45 && got[2].family == AF_INET6,
 	   "a newline ends a row even inside quotes: the row after it parses");
 	ok(st->bad == 4, "both halves of the split row, the short row and the bad port "
