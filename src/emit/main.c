@@ -24,6 +24,7 @@
 #include "enrich.h"
 #include "field.h"
 #include "filter.h"
+#include "netns.h"
 #include "notice.h"
 #include "output.h"
 #include "num.h"
@@ -94,6 +95,11 @@ static void usage(void)
 	       "      --no-geoip          no GeoIP\n"
 	       "      --geoip-db PATH     GeoIP database (.mmdb), repeatable\n"
 	       "\n"
+	       "Network namespaces:\n"
+	       "      --netns SPEC        watch that namespace instead of this one: a name\n"
+	       "                          in /run/netns, a path, or pid:PID (repeatable)\n"
+	       "      --all-netns         watch every network namespace on the machine\n"
+	       "\n"
 	       "  -v, --verbose           say more on stderr\n"
 	       "  -q, --quiet             no notices on stderr, only errors\n"
 	       "      --list-fields       list the record's fields and exit\n"
@@ -145,6 +151,7 @@ static void list_fields(const char *how)
 enum {
 	OPT_SRC = 256, OPT_DST, OPT_NO_PROCESS, OPT_NO_GEOIP, OPT_GEOIP_DB,
 	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER, OPT_NO_HEADER,
+	OPT_NETNS, OPT_ALL_NETNS,
 };
 
 static const struct option long_opts[] = {
@@ -169,6 +176,8 @@ static const struct option long_opts[] = {
 	{ "no-geoip", no_argument, NULL, OPT_NO_GEOIP },
 	{ "geoip-db", required_argument, NULL, OPT_GEOIP_DB },
 	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
+	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "list-fields", optional_argument, NULL, OPT_LIST_FIELDS },
@@ -217,13 +226,8 @@ static unsigned int parse_events(const char *list)
 	return mask;
 }
 
-static void parse_args(int argc, char **argv, struct emit_opts *o)
+static void opts_init(struct emit_opts *o)
 {
-	char err[256];
-	bool only4 = false, only6 = false;
-	size_t bad;
-	int c;
-
 	memset(o, 0, sizeof(*o));
 	o->fmt = WRITER_JSON;
 	o->interval_ms = DEFAULT_INTERVAL_MS;
@@ -233,118 +237,197 @@ static void parse_args(int argc, char **argv, struct emit_opts *o)
 	filter_init(&o->filter);
 	o->enrich.process = o->enrich.protocol = o->enrich.geoip = o->enrich.dns = true;
 	o->enrich.dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
+}
 
+/* An option of the mode and output group; false if c is not one. */
+static bool take_output_option(struct emit_opts *o, int c, const char *arg)
+{
+	size_t bad;
+
+	switch (c) {
+	case '1':
+		o->once = true;
+		break;
+	case 'f':
+		if (!strcmp(arg, "json") || !strcmp(arg, "ndjson"))
+			o->fmt = WRITER_JSON;
+		else if (!strcmp(arg, "csv"))
+			o->fmt = WRITER_CSV;
+		else
+			notice_usage("bad value for --format '%s': want json or csv", arg);
+		break;
+	case 'F':
+		o->nfields = field_parse_list(arg, o->fields, 64, &bad);
+		if (o->nfields < 0)
+			notice_usage("unknown field in '%s' (see --list-fields)", arg + bad);
+		break;
+	case 'i':
+		o->interval_ms = parse_interval(arg);
+		break;
+	case 'a':
+		o->accounting = true;
+		break;
+	case 'b':
+		o->bufsize = parse_size(arg);
+		break;
+	case 'o':
+		if (!*arg)
+			notice_usage("%s", "empty --output file name");
+		o->output = arg;
+		break;
+	case 'e':
+		o->events = parse_events(arg);
+		break;
+	case OPT_NO_HEADER:
+		o->no_header = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* A filter option; false if c is not one.  -4 and -6 are checked
+ * together at the end. */
+static bool take_filter_option(struct emit_opts *o, int c, const char *arg)
+{
+	char err[256];
+	int rc;
+
+	switch (c) {
+	case '4':
+		o->filter.want_v6 = false;
+		return true;
+	case '6':
+		o->filter.want_v4 = false;
+		return true;
+	case 'L':
+		o->filter.no_loopback = true;
+		return true;
+	case OPT_NO_KFILTER:
+		o->kernel_filter = false;
+		return true;
+	case 'p':
+		rc = filter_add_protos(&o->filter, arg, err, sizeof(err));
+		break;
+	case 's':
+		rc = filter_add_states(&o->filter, arg, err, sizeof(err));
+		break;
+	case OPT_SRC:
+	case OPT_DST:
+		rc = filter_add_nets(&o->filter, c == OPT_SRC, arg, err, sizeof(err));
+		break;
+	case 'P':
+		rc = filter_add_ports(&o->filter, arg, err, sizeof(err));
+		break;
+	default:
+		return false;
+	}
+	if (rc)
+		notice_usage("%s", err);
+	return true;
+}
+
+/* An enrichment option; false if c is not one. */
+static bool take_enrich_option(struct emit_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'n':
+		o->enrich.dns = false;
+		break;
+	case OPT_DNS_TIMEOUT:
+		if (num_parse_ms(arg, MAX_DNS_TIMEOUT_S, &o->enrich.dns_timeout_ms) < 0)
+			notice_usage("bad value for --dns-timeout '%s': want seconds from 0 to 60",
+				     arg);
+		break;
+	case OPT_NO_PROCESS:
+		o->enrich.process = false;
+		break;
+	case OPT_NO_GEOIP:
+		o->enrich.geoip = false;
+		break;
+	case OPT_GEOIP_DB:
+		if (o->enrich.n_geoip_db == ENRICH_MAX_DB)
+			notice_usage("too many --geoip-db (at most %d)", ENRICH_MAX_DB);
+		o->enrich.geoip_db[o->enrich.n_geoip_db++] = arg;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* The options that say something and end the program, and the ones about
+ * the program's own talk; false if c is not one. */
+static bool take_program_option(struct emit_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case 'v':
+		o->verbose++;
+		return true;
+	case 'q':
+		o->quiet = true;
+		return true;
+	case OPT_LIST_FIELDS:
+		list_fields(arg);
+		break;
+	case 'h':
+		usage();
+		break;
+	case 'V':
+		printf(PROG " " FLOWTOP_VERSION "\n");
+		break;
+	default:
+		return false;
+	}
+	exit(fclose(stdout) ? 1 : 0);
+}
+
+/* --netns and --all-netns; false if c is neither. */
+static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
+{
+	unsigned long long pid;
+	const char **v;
+
+	if (c == OPT_ALL_NETNS) {
+		o->all_netns = true;
+		return true;
+	}
+	if (c != OPT_NETNS)
+		return false;
+	if (!strncmp(arg, "pid:", 4) && num_parse_uint(arg + 4, 1, UINT32_MAX, 0, &pid) < 0)
+		notice_usage("bad value for --netns '%s': want pid:PID with a process id", arg);
+	if (!*arg)
+		notice_usage("%s", "bad value for --netns '': want a name, a path or pid:PID");
+	/* argv's strings live as long as the program */
+	v = realloc(o->netns, (o->n_netns + 1) * sizeof(*v));
+	if (!v) {
+		notice_error("cannot start: %s", strerror(errno));
+		exit(1);
+	}
+	o->netns = v;
+	o->netns[o->n_netns++] = arg;
+	return true;
+}
+
+/* A new option: a row in long_opts (and its letter here, if it has one),
+ * and a case in the take_*_option() of its group. */
+static void parse_args(int argc, char **argv, struct emit_opts *o)
+{
+	int c;
+
+	opts_init(o);
 	/* getopt prefixes its own complaints with argv[0]: the program's
 	 * name, not the path it was started by, like every other message */
 	argv[0] = (char *)PROG;
-	while ((c = getopt_long(argc, argv, "1f:F:i:ab:o:e:46p:s:P:LnvqhV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case '1':
-			o->once = true;
-			break;
-		case 'f':
-			if (!strcmp(optarg, "json") || !strcmp(optarg, "ndjson"))
-				o->fmt = WRITER_JSON;
-			else if (!strcmp(optarg, "csv"))
-				o->fmt = WRITER_CSV;
-			else
-				notice_usage("invalid format '%s' (json or csv)", optarg);
-			break;
-		case 'F':
-			o->nfields = field_parse_list(optarg, o->fields, 64, &bad);
-			if (o->nfields < 0)
-				notice_usage("unknown field in '%s' (see --list-fields)", optarg + bad);
-			break;
-		case 'i':
-			o->interval_ms = parse_interval(optarg);
-			break;
-		case 'a':
-			o->accounting = true;
-			break;
-		case 'b':
-			o->bufsize = parse_size(optarg);
-			break;
-		case 'o':
-			if (!*optarg)
-				notice_usage("%s", "empty --output file name");
-			o->output = optarg;
-			break;
-		case 'e':
-			o->events = parse_events(optarg);
-			break;
-		case OPT_NO_HEADER:
-			o->no_header = true;
-			break;
-		case '4':
-			only4 = true;
-			break;
-		case '6':
-			only6 = true;
-			break;
-		case 'p':
-			if (filter_add_protos(&o->filter, optarg, err, sizeof(err)))
-				notice_usage("%s", err);
-			break;
-		case 's':
-			if (filter_add_states(&o->filter, optarg, err, sizeof(err)))
-				notice_usage("%s", err);
-			break;
-		case OPT_SRC:
-		case OPT_DST:
-			if (filter_add_nets(&o->filter, c == OPT_SRC, optarg, err, sizeof(err)))
-				notice_usage("%s", err);
-			break;
-		case 'P':
-			if (filter_add_ports(&o->filter, optarg, err, sizeof(err)))
-				notice_usage("%s", err);
-			break;
-		case 'L':
-			o->filter.no_loopback = true;
-			break;
-		case 'n':
-			o->enrich.dns = false;
-			break;
-		case OPT_DNS_TIMEOUT:
-			if (num_parse_ms(optarg, MAX_DNS_TIMEOUT_S, &o->enrich.dns_timeout_ms) < 0)
-				notice_usage("bad value for --dns-timeout '%s': want seconds from 0 to 60",
-					     optarg);
-			break;
-		case OPT_NO_PROCESS:
-			o->enrich.process = false;
-			break;
-		case OPT_NO_GEOIP:
-			o->enrich.geoip = false;
-			break;
-		case OPT_GEOIP_DB:
-			if (o->enrich.n_geoip_db == ENRICH_MAX_DB)
-				notice_usage("too many --geoip-db (at most %d)", ENRICH_MAX_DB);
-			o->enrich.geoip_db[o->enrich.n_geoip_db++] = optarg;
-			break;
-		case OPT_NO_KFILTER:
-			o->kernel_filter = false;
-			break;
-		case 'v':
-			o->verbose++;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		case OPT_LIST_FIELDS:
-			list_fields(optarg);
-			exit(fclose(stdout) ? 1 : 0);
-		case 'h':
-			usage();
-			exit(fclose(stdout) ? 1 : 0);
-		case 'V':
-			printf(PROG " " FLOWTOP_VERSION "\n");
-			exit(fclose(stdout) ? 1 : 0);
-		default:
+	while ((c = getopt_long(argc, argv, "1f:F:i:ab:o:e:46p:s:P:LnvqhV", long_opts, NULL)) != -1)
+		if (!take_output_option(o, c, optarg) && !take_filter_option(o, c, optarg) &&
+		    !take_enrich_option(o, c, optarg) && !take_program_option(o, c, optarg) &&
+		    !take_netns_option(o, c, optarg))
 			notice_usage_hint();
-		}
-	}
 	if (optind < argc)
 		notice_usage("unexpected argument '%s'", argv[optind]);
-	if (only4 && only6)
+	if (!o->filter.want_v4 && !o->filter.want_v6)
 		notice_usage("%s", "-4 and -6 exclude each other");
 	/* a JSON line carries its own names: a header to leave out is
 	 * something the user took for CSV, better said than ignored */
@@ -352,8 +435,11 @@ static void parse_args(int argc, char **argv, struct emit_opts *o)
 		notice_usage("%s", "--no-header needs --format csv");
 	if (o->quiet && o->verbose)
 		notice_usage("%s", "--quiet and --verbose exclude each other");
-	o->filter.want_v4 = !only6;
-	o->filter.want_v6 = !only4;
+	if (o->n_netns && o->all_netns)
+		notice_usage("%s", "--netns and --all-netns exclude each other");
+	/* the sysctls are each namespace's own: only ours would change */
+	if (o->accounting && (o->n_netns || o->all_netns))
+		notice_usage("%s", "--accounting cannot be combined with --netns or --all-netns");
 	o->enrich.verbose = o->verbose;
 	/* follow mode writes an update when a name arrives; --once waits */
 	o->enrich.late_names = !o->once;
@@ -372,36 +458,26 @@ static void say_write_error(const struct emit_opts *o, const struct output_reope
 		notice_error("cannot write to standard output: %s", strerror(err));
 }
 
-int main(int argc, char **argv)
+/* A closed 0, 1 or 2 would be taken by our sockets, and records written
+ * into netlink: refuse a closed stdout, fill the others.  0 or -1. */
+static int std_fds_check(void)
 {
-	static struct emit_opts o;
-	static struct acct acct;
-	FILE *once_out = NULL;		/* --once's stdout */
-	struct output_reopen reopen = { 0 };
-	int out_fd = STDOUT_FILENO;
-	struct emitter em = { 0 };
-	struct sigaction sa = { 0 };
-	sigset_t block;
-	int rc, status = 0, acct_on;
-
-	/* a closed 0, 1 or 2 would be taken by our sockets, and records
-	 * written into netlink: refuse a closed stdout, fill the others */
 	if (fcntl(STDOUT_FILENO, F_GETFD) < 0) {
 		if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
 			notice_error("cannot write to standard output: %s", strerror(errno));
-		return 1;
+		return -1;
 	}
 	for (int fd = 0; fd <= 2; fd += 2)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", O_RDWR) != fd)
-			return 1;
-	parse_args(argc, argv, &o);
-	notice_set_quiet(o.quiet);
-	hup_reopens = o.output != NULL;
-	em.o = &o;
-	em.stop = &stop_signal;
-	em.hup = &hup_signal;
-	em.hup_reopens = hup_reopens;
-	acct_init(&acct);
+			return -1;
+	return 0;
+}
+
+/* SIGINT and SIGTERM stop; SIGHUP stops too, or with --output asks for
+ * the file anew.  Follow mode keeps them blocked but in its ppoll. */
+static void signals_install(const struct emit_opts *o, sigset_t *block)
+{
+	struct sigaction sa = { 0 };
 
 	/* a closed pipe shows up as EPIPE on write, handled like a quiet end */
 	signal(SIGPIPE, SIG_IGN);
@@ -414,13 +490,159 @@ int main(int argc, char **argv)
 	if (hup_reopens)
 		sa.sa_handler = on_hup;
 	sigaction(SIGHUP, &sa, NULL);
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGHUP);
-	if (!o.once)
-		sigprocmask(SIG_BLOCK, &block, NULL);
+	sigemptyset(block);
+	sigaddset(block, SIGINT);
+	sigaddset(block, SIGTERM);
+	sigaddset(block, SIGHUP);
+	if (!o->once)
+		sigprocmask(SIG_BLOCK, block, NULL);
+}
 
+/* A run killed with --accounting (kill -9 gives it no chance) left the
+ * settings on: put back what it found, and say so once. */
+static void acct_recover_left(void)
+{
+	struct acct_left left;
+	char what[96] = "";
+	int r = acct_recover(&left), e = errno;
+
+	if (r != 0 && left.acct >= 0)
+		snprintf(what, sizeof(what), "net.netfilter.nf_conntrack_acct=%d", left.acct);
+	if (r != 0 && left.tstamp >= 0)
+		snprintf(what + strlen(what), sizeof(what) - strlen(what),
+			 "%snet.netfilter.nf_conntrack_timestamp=%d", *what ? " and " : "",
+			 left.tstamp);
+	if (r > 0 && *what)
+		notice("restored %s, which run %ld changed and did not put back (it was "
+		       "killed)", what, left.pid);
+	else if (r < 0)
+		notice_error("cannot restore %s, which run %ld changed and did "
+			     "not put back: %s", what, left.pid, strerror(e));
+}
+
+/* The kernel side: the socket, a probe that shows a missing privilege
+ * before anything else is set up, the accounting settings.  0 or -1,
+ * said. */
+static int kernel_open(struct emitter *em, struct acct *acct)
+{
+	const struct emit_opts *o = em->o;
+
+	if (o->n_netns || o->all_netns) {
+		struct netns_watch_opts wo = { !o->once, o->bufsize, NULL, o->enrich.process };
+
+		em->ns = netns_watch_start(o->netns, o->n_netns, o->all_netns, &wo, &em->nns);
+		return em->ns ? 0 : -1;
+	}
+	em->src = ctsource_new();
+	if (!em->src) {
+		notice_error("cannot open a netfilter netlink socket: %s", strerror(errno));
+		return -1;
+	}
+	if (ctsource_probe(em->src) < 0)
+		return emitter_fail(em, "cannot read the connection tracking table");
+	acct_recover_left();
+	if (em->o->accounting && acct_enable(acct) < 0) {
+		notice_error("cannot turn on conntrack accounting: %s%s", strerror(errno),
+			     errno == EACCES || errno == EPERM || errno == EROFS ?
+			     " (needs CAP_NET_ADMIN; run as root)" : "");
+		return -1;
+	}
+	if (acct_counters_on() == 0)
+		notice("byte and packet counters are off (net.netfilter.nf_conntrack_acct=0); "
+		       "--accounting turns them on for this run");
+	return 0;
+}
+
+/* The writer on its stream (follow mode: the output's buffer; --once: a
+ * direct stream, *once_out), the tracker and the enrichers.  0 or -1,
+ * said. */
+static int modules_open(struct emitter *em, int out_fd, struct output_reopen *reopen,
+			FILE **once_out)
+{
+	const struct emit_opts *o = em->o;
+	struct output_reopen *r = o->output ? reopen : NULL;
+
+	if (!o->once)
+		em->out = output_open(out_fd, r);
+	else
+		*once_out = output_direct(out_fd, em->stop, r);
+	if (*once_out || em->out)
+		em->w = writer_new(*once_out ? *once_out : output_stream(em->out), o->fmt,
+				   o->nfields ? o->fields : NULL, o->nfields);
+	if (em->w && o->no_header)
+		writer_no_header(em->w);
+	if (!o->once)
+		em->trk = tracker_new();
+	em->enr = enrich_new(&o->enrich);
+	if (!em->w || (!o->once && !em->trk) || !em->enr) {
+		notice_error("cannot start: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The end of a run: what a failed write means, the settings put back,
+ * everything closed.  Returns the exit status, given status so far. */
+static int run_end(struct emitter *em, struct acct *acct, const struct output_reopen *reopen,
+		   FILE *once_out, int status)
+{
+	/* after a stop signal, --once drops what a stalled reader has not
+	 * taken rather than wait for it (the status says it was cut short) */
+	if (stop_signal && once_out)
+		__fpurge(once_out);
+	if (once_out && !em->write_failed && (fflush(once_out) == EOF || ferror(once_out))) {
+		em->write_failed = true;
+		em->write_errno = errno;
+	}
+	/* a closed pipe (| head) is a normal end; so is a write that a stop
+	 * signal interrupted */
+	if (em->write_failed && em->write_errno != EPIPE &&
+	    !(em->write_errno == EINTR && stop_signal)) {
+		say_write_error(em->o, reopen, em->write_errno);
+		status = 1;
+	}
+	if (acct_restore(acct) < 0) {
+		notice_error("cannot restore conntrack accounting settings: %s",
+			     strerror(errno));
+		status = 1;
+	}
+	enrich_free(em->enr);
+	tracker_free(em->trk);
+	writer_free(em->w);
+	output_close(em->out);
+	if (once_out)
+		fclose(once_out);	/* flushed above: errors are said */
+	ctsource_free(em->src);
+	netns_watch_free(em->ns, em->nns);
+	if (fclose(stdout) == EOF && errno != EPIPE && !em->write_failed) {
+		notice_error("cannot write to standard output: %s", strerror(errno));
+		status = 1;
+	}
+	/* --once cut short by a signal wrote nothing or part of the table: a
+	 * script must be able to tell that from an empty table */
+	if (em->o->once && stop_signal && status == 0)
+		status = 128 + stop_signal;
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct emit_opts o;
+	static struct acct acct;
+	FILE *once_out = NULL;		/* --once's stdout */
+	struct output_reopen reopen = { 0 };
+	int out_fd = STDOUT_FILENO;
+	struct emitter em = { .o = &o, .stop = &stop_signal, .hup = &hup_signal };
+	sigset_t block;
+	int rc;
+
+	if (std_fds_check() < 0)
+		return 1;
+	parse_args(argc, argv, &o);
+	notice_set_quiet(o.quiet);
+	hup_reopens = em.hup_reopens = o.output != NULL;
+	acct_init(&acct);
+	signals_install(&o, &block);
 	/* first, so that a wrong path costs nothing to undo */
 	if (o.output) {
 		out_fd = output_open_file(o.output);
@@ -431,106 +653,9 @@ int main(int argc, char **argv)
 		reopen.path = o.output;
 		reopen.hup = &hup_signal;
 	}
-
-	em.src = ctsource_new();
-	if (!em.src) {
-		notice_error("cannot open a netfilter netlink socket: %s", strerror(errno));
-		return 1;
-	}
-	if (ctsource_probe(em.src) < 0) {
-		notice_error("cannot read the connection tracking table: %s%s",
-			strerror(errno), ctsource_denied(errno) ?
-			" (needs CAP_NET_ADMIN; run as root)" : "");
-		ctsource_free(em.src);
-		return 1;
-	}
-	/* a run killed with --accounting (kill -9 gives it no chance) left
-	 * the settings on: put back what it found, and say so once */
-	{
-		struct acct_left left;
-		char what[96] = "";
-		int r = acct_recover(&left), e = errno;
-
-		if (r != 0 && left.acct >= 0)
-			snprintf(what, sizeof(what), "net.netfilter.nf_conntrack_acct=%d", left.acct);
-		if (r != 0 && left.tstamp >= 0)
-			snprintf(what + strlen(what), sizeof(what) - strlen(what),
-				 "%snet.netfilter.nf_conntrack_timestamp=%d", *what ? " and " : "",
-				 left.tstamp);
-		if (r > 0 && *what)
-			notice("restored %s, which run %ld changed and did not put back (it was "
-			       "killed)", what, left.pid);
-		else if (r < 0)
-			notice_error("cannot restore %s, which run %ld changed and did "
-				"not put back: %s", what, left.pid, strerror(e));
-	}
-	if (o.accounting && acct_enable(&acct) < 0) {
-		notice_error("cannot turn on conntrack accounting: %s%s", strerror(errno),
-			errno == EACCES || errno == EPERM || errno == EROFS ?
-			" (needs CAP_NET_ADMIN; run as root)" : "");
-		ctsource_free(em.src);
-		return 1;
-	}
-	acct_on = acct_counters_on();
-	if (acct_on == 0)
-		notice("byte and packet counters are off (net.netfilter.nf_conntrack_acct=0); "
-		       "--accounting turns them on for this run");
-
-	if (!o.once)
-		em.out = output_open(out_fd, o.output ? &reopen : NULL);
-	else
-		once_out = output_direct(out_fd, &stop_signal, o.output ? &reopen : NULL);
-	if (once_out || em.out)
-		em.w = writer_new(once_out ? once_out : output_stream(em.out), o.fmt,
-				  o.nfields ? o.fields : NULL, o.nfields);
-	if (em.w && o.no_header)
-		writer_no_header(em.w);
-	if (!o.once)
-		em.trk = tracker_new();
-	em.enr = enrich_new(&o.enrich);
-	if (!em.w || (!o.once && !em.trk) || !em.enr) {
-		notice_error("cannot start: %s", strerror(errno));
-		status = 1;
-		goto out;
-	}
+	if (kernel_open(&em, &acct) < 0 || modules_open(&em, out_fd, &reopen, &once_out) < 0)
+		return run_end(&em, &acct, &reopen, once_out, 1);
 	rc = o.once ? once_run(&em, &block) : follow_run(&em, &block);
-	if (rc < 0 && !em.write_failed)
-		status = 1;	/* said where it failed */
-out:
-	/* after a stop signal, --once drops what a stalled reader has not
-	 * taken rather than wait for it (the status says it was cut short) */
-	if (stop_signal && once_out)
-		__fpurge(once_out);
-	if (once_out && !em.write_failed && (fflush(once_out) == EOF || ferror(once_out))) {
-		em.write_failed = true;
-		em.write_errno = errno;
-	}
-	/* a closed pipe (| head) is a normal end; so is a write that a stop
-	 * signal interrupted */
-	if (em.write_failed && em.write_errno != EPIPE &&
-	    !(em.write_errno == EINTR && stop_signal)) {
-		say_write_error(&o, &reopen, em.write_errno);
-		status = 1;
-	}
-	if (acct_restore(&acct) < 0) {
-		notice_error("cannot restore conntrack accounting settings: %s",
-			strerror(errno));
-		status = 1;
-	}
-	enrich_free(em.enr);
-	tracker_free(em.trk);
-	writer_free(em.w);
-	output_close(em.out);
-	if (once_out)
-		fclose(once_out);	/* flushed above: errors are said */
-	ctsource_free(em.src);
-	if (fclose(stdout) == EOF && errno != EPIPE && !em.write_failed) {
-		notice_error("cannot write to standard output: %s", strerror(errno));
-		status = 1;
-	}
-	/* --once cut short by a signal wrote nothing or part of the table: a
-	 * script must be able to tell that from an empty table */
-	if (o.once && stop_signal && status == 0)
-		status = 128 + stop_signal;
-	return status;
+	/* a failure was said where it happened; a failed write is said here */
+	return run_end(&em, &acct, &reopen, once_out, rc < 0 && !em.write_failed ? 1 : 0);
 }
