@@ -20,6 +20,8 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 
+#include "nldump.h"
+
 /* Dump filter flag from the kernel's nf_internals.h (ABI, not exported). */
 #define FLOWTOP_CTA_FILTER_F_PROTO_NUM (1u << 3)
 
@@ -29,8 +31,6 @@
 #define EV_SLOT 8192
 /* batches per call: then the caller's loop gets a turn (signals, dumps) */
 #define EV_ROUNDS 16
-/* The kernel fills dump skbs up to 32 KiB when the reader offers that. */
-#define DUMP_BUF (64 * 1024)
 /* buffers between the receiving thread and the formatting one (--once) */
 #define RING 8
 
@@ -54,7 +54,7 @@ struct ctsource {
 	unsigned int dump_portid;
 	unsigned int dump_seq;
 	char *dumpbuf;
-	char *ringbuf;			/* RING * DUMP_BUF, for --once */
+	char *ringbuf;			/* RING * NLDUMP_BUF, for --once */
 	char *evbuf;
 	struct mmsghdr *msgs;
 	struct iovec *iov;
@@ -67,7 +67,7 @@ struct ctsource *ctsource_new(void)
 
 	if (!s)
 		return NULL;
-	s->dumpbuf = malloc(DUMP_BUF);
+	s->dumpbuf = malloc(NLDUMP_BUF);
 	s->dump = mnl_socket_open(NETLINK_NETFILTER);
 	if (!s->dumpbuf || !s->dump || mnl_socket_bind(s->dump, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int e = errno;
@@ -344,7 +344,7 @@ int ctsource_dump_read(struct ctsource *s, ctsource_cb cb, void *data)
 	ssize_t n;
 	int rc;
 
-	n = recv(mnl_socket_get_fd(s->dump), s->dumpbuf, DUMP_BUF, MSG_DONTWAIT);
+	n = recv(mnl_socket_get_fd(s->dump), s->dumpbuf, NLDUMP_BUF, MSG_DONTWAIT);
 	if (n < 0)
 		return -1;
 	rc = mnl_cb_run(s->dumpbuf, (size_t)n, s->dump_seq, s->dump_portid, parse_msg, &pc);
@@ -433,7 +433,7 @@ static void *ring_reader(void *arg)
 			break;
 		slot = r->head % RING;
 		pthread_mutex_unlock(&r->mu);
-		n = recv(r->fd, r->buf[slot], DUMP_BUF, 0);
+		n = recv(r->fd, r->buf[slot], NLDUMP_BUF, 0);
 		end = dump_ends(r->buf[slot], n);
 		pthread_mutex_lock(&r->mu);
 		r->len[slot] = n;
@@ -455,10 +455,10 @@ int ctsource_dump_sync(struct ctsource *s, int family, const struct ctsource_dum
 	pthread_t t;
 	int rc = 0, err = 0;
 
-	if (!s->ringbuf && !(s->ringbuf = malloc((size_t)RING * DUMP_BUF)))
+	if (!s->ringbuf && !(s->ringbuf = malloc((size_t)RING * NLDUMP_BUF)))
 		return -1;
 	for (int i = 0; i < RING; i++)
-		r.buf[i] = s->ringbuf + (size_t)i * DUMP_BUF;
+		r.buf[i] = s->ringbuf + (size_t)i * NLDUMP_BUF;
 	if (ctsource_dump_start(s, family, df) < 0)
 		return -1;
 	pthread_mutex_init(&r.mu, NULL);

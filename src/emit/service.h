@@ -4,7 +4,7 @@
  * once, lazily); the names it returns are static or owned by it and live
  * until service_free().
  *
- * The rule (also in notes/readme-enrich-proc.md):
+ * The rule:
  *   - only transports with ports (tcp, udp, udplite, sctp, dccp); ICMP and
  *     the rest get no protocol;
  *   - each port of the original tuple gets a class: well-known (< 1024),
