@@ -11,6 +11,9 @@
 #include <nettle/base64.h>
 #include <nettle/sha1.h>
 
+_Static_assert(sizeof(((struct flow *)0)->community_id) == COMMUNITY_ID_SIZE,
+	       "struct flow keeps a whole Community ID");
+
 /* The spec follows Zeek's ICMP "port" mapping: a request and its reply
  * (either way round) get the same pair, so both directions hash alike.
  * Returns the counterpart type, or -1 for a one-way type. */

@@ -292,6 +292,9 @@ static void flow_from_ct(struct flow *f, const struct nf_conntrack *ct)
 		if (f->start_ns)
 			f->has |= FLOW_HAS_START;
 	}
+	/* only a destroy has one; the record's event.end */
+	if (nfct_attr_is_set(ct, ATTR_TIMESTAMP_STOP) > 0)
+		f->end_ns = nfct_get_attr_u64(ct, ATTR_TIMESTAMP_STOP);
 	flow_derive_nat(f);
 }
 

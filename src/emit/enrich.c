@@ -15,7 +15,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "community.h"
 #include "geoip.h"
+#include "host.h"
 #include "procmap.h"
 #include "resolver.h"
 #include "service.h"
@@ -28,6 +30,7 @@ struct enrich {
 	struct service *svc;
 	struct geoip *geo;
 	struct resolver *res;
+	struct host host;	/* host.name and host.id of every flow */
 	uint64_t scan_ns;	/* when the socket and process maps were last reset */
 };
 
@@ -60,6 +63,7 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 	}
 	if (o->protocol)
 		e->svc = service_new(NULL);
+	host_init(&e->host, NULL);	/* what it cannot find stays out */
 	if (o->geoip)
 		e->geo = geoip_new(o->geoip_db, o->n_geoip_db, o->verbose);
 	if (o->dns)
@@ -134,10 +138,28 @@ static void add_owner_names(struct enrich *e, struct flow *f)
 		f->user_name = procmap_user(e->pm, f->uid);
 }
 
+/* What every flow record carries whatever is switched off: the machine,
+ * the Community ID, and a destroy's end (the kernel's stop time, kept from
+ * the event, else now: a refresh dump that no longer finds the flow); only
+ * a destroy has an end, whatever a dump of a dying flow said. */
+static void add_context(struct enrich *e, struct flow *f)
+{
+	f->host_name = e->host.name[0] ? e->host.name : NULL;
+	f->host_id = e->host.id[0] ? e->host.id : NULL;
+	if (community_format(f, e->o.community_seed, f->community_id,
+			     sizeof(f->community_id)) < 0)
+		f->community_id[0] = '\0';
+	if (f->action != FLOW_DESTROY)
+		f->end_ns = 0;
+	else if (!f->end_ns)
+		f->end_ns = f->ts_ns;
+}
+
 void enrich_flow(struct enrich *e, struct flow *f)
 {
 	if (!e || flow_action_is_marker(f->action) || !(f->has & FLOW_HAS_TUPLE))
 		return;
+	add_context(e, f);
 	if (e->svc && !f->protocol && f->has & FLOW_HAS_PORTS)
 		f->protocol = service_lookup(e->svc, f->l4proto, f->orig.sport, f->orig.dport);
 	if (e->sm && !(f->has & FLOW_HAS_PID))

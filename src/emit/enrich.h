@@ -25,6 +25,7 @@ struct enrich_opts {
 	const char *geoip_db[ENRICH_MAX_DB];	/* --geoip-db, repeatable */
 	int n_geoip_db;
 	unsigned int dns_timeout_ms;	/* --dns-timeout, for --once */
+	uint16_t community_seed;	/* --community-id-seed */
 	bool late_names;		/* follow mode: remember flows waiting for a name */
 	int verbose;
 };

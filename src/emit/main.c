@@ -91,6 +91,8 @@ static void usage(void)
 	       "  -n, --numeric           no reverse DNS\n"
 	       "      --dns-timeout SEC   --once: wait at most SEC for names (default 2,\n"
 	       "                          at most 60)\n"
+	       "      --community-id-seed N\n"
+	       "                          seed of network.community_id (0-65535, default 0)\n"
 	       "      --no-process        no process and user\n"
 	       "      --no-geoip          no GeoIP\n"
 	       "      --geoip-db PATH     GeoIP database (.mmdb), repeatable\n"
@@ -150,7 +152,7 @@ static void list_fields(const char *how)
 
 enum {
 	OPT_SRC = 256, OPT_DST, OPT_NO_PROCESS, OPT_NO_GEOIP, OPT_GEOIP_DB,
-	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER, OPT_NO_HEADER,
+	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER, OPT_NO_HEADER, OPT_COMMUNITY_SEED,
 	OPT_NETNS, OPT_ALL_NETNS,
 };
 
@@ -172,6 +174,7 @@ static const struct option long_opts[] = {
 	{ "no-loopback", no_argument, NULL, 'L' },
 	{ "numeric", no_argument, NULL, 'n' },
 	{ "dns-timeout", required_argument, NULL, OPT_DNS_TIMEOUT },
+	{ "community-id-seed", required_argument, NULL, OPT_COMMUNITY_SEED },
 	{ "no-process", no_argument, NULL, OPT_NO_PROCESS },
 	{ "no-geoip", no_argument, NULL, OPT_NO_GEOIP },
 	{ "geoip-db", required_argument, NULL, OPT_GEOIP_DB },
@@ -340,6 +343,14 @@ static bool take_enrich_option(struct emit_opts *o, int c, const char *arg)
 			notice_usage("bad value for --dns-timeout '%s': want seconds from 0 to 60",
 				     arg);
 		break;
+	case OPT_COMMUNITY_SEED: {
+		unsigned long long seed;
+
+		if (num_parse_uint(arg, 0, 65535, 0, &seed) < 0)
+			notice_usage("bad value for --community-id-seed '%s': want 0 to 65535", arg);
+		o->enrich.community_seed = (uint16_t)seed;
+		break;
+	}
 	case OPT_NO_PROCESS:
 		o->enrich.process = false;
 		break;

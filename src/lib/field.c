@@ -423,6 +423,37 @@ static const struct field_ops net_bytes_ops = { get_net_bytes, NULL };
 static const struct field_ops net_packets_ops = { get_net_packets, NULL };
 static const struct field_ops status_ops = { get_status, set_status };
 
+/* The ECS release whose schema tests/e2e/21-emit-ecs.t checks the records
+ * against; scripts/install-deps fetches that one (its ECS_VERSION), and the
+ * test fails when the two differ. */
+#define ECS_VERSION "9.4.0"
+
+static bool get_ecs_version(const struct field *fd, const struct flow *f, struct field_value *v)
+{
+	(void)fd, (void)f;
+	return put_str(v, ECS_VERSION);
+}
+
+/* One condition tells a pipeline the markers from the flows. */
+static bool get_dataset(const struct field *fd, const struct flow *f, struct field_value *v)
+{
+	(void)fd;
+	return put_str(v, flow_action_is_marker(f->action) ? "flowtop.marker" : "flowtop.flow");
+}
+
+/* Only a destroy has an end (enrich.c keeps it so), hence a duration. */
+static bool get_duration(const struct field *fd, const struct flow *f, struct field_value *v)
+{
+	(void)fd;
+	if (!(f->has & FLOW_HAS_START) || !f->end_ns || f->end_ns < f->start_ns)
+		return false;
+	return put_uint(v, f->end_ns - f->start_ns);
+}
+
+static const struct field_ops ecs_version_ops = { get_ecs_version, NULL };
+static const struct field_ops dataset_ops = { get_dataset, NULL };
+static const struct field_ops duration_ops = { get_duration, NULL };
+
 /* --- the table ------------------------------------------------------------- */
 
 /* A row: name, JSON type, how and where the value is kept, the has-bits it
@@ -445,6 +476,10 @@ static const struct field_ops status_ops = { get_status, set_status };
 #define CODE(n, t, m, bits, fl, op, d) ROW(n, t, FIELD_AT_INT, m, bits, 0, fl, &op, d)
 #define CODE0(n, t, op, d)							\
 	{ .name = n, .namelen = sizeof(n) - 1, .type = t, .store = FIELD_AT_NONE, .ops = &op, .doc = d }
+/* the same, written in markers too */
+#define CODE0M(n, t, op, d)							\
+	{ .name = n, .namelen = sizeof(n) - 1, .type = t, .store = FIELD_AT_NONE,	\
+	  .flags = FIELD_F_MARKER, .ops = &op, .doc = d }
 
 #define EXT FIELD_F_EXTERNAL
 /* ECS source.nat is where the source was translated to: the reply's
@@ -461,12 +496,22 @@ const struct field field_table[] = {
 	CODE0("event.kind", FIELD_STR, kind_ops, "state for a snapshot record, event otherwise"),
 	CODE0("event.category", FIELD_LIST, category_ops, "always [\"network\"]"),
 	CODE0("event.type", FIELD_LIST, type_ops, "[\"connection\", start|end|info]"),
+	CODE0M("event.dataset", FIELD_STR, dataset_ops,
+	       "flowtop.flow, or flowtop.marker in a marker (one condition drops them)"),
+	TIME("event.start", start_ns, FLOW_HAS_START, 0,
+	     "when the kernel created the flow (needs nf_conntrack_timestamp)"),
+	TIME("event.end", end_ns, 0, 0,
+	     "destroy: the kernel's stop time, else when the flow was seen gone"),
+	CODE0("event.duration", FIELD_UINT, duration_ops,
+	      "destroy: event.end - event.start in nanoseconds"),
 	CODE("network.type", FIELD_STR, family, 0, 0, net_type_ops, "ipv4 or ipv6"),
 	CODE("network.transport", FIELD_STR, l4proto, 0, 0, transport_ops,
 	     "tcp, udp, icmp, ipv6-icmp, udplite, sctp, dccp, gre, ... (IANA keyword)"),
 	DEC("network.iana_number", l4proto, FLOW_HAS_TUPLE, 0, "transport protocol number, as a string"),
 	STR("network.protocol", protocol, EXT,
-	    "application protocol guessed from the service port (https, ssh, domain, ...)"),
+	    "application protocol guessed from the server port, as ECS names it (dns, http, https, ssh, ...)"),
+	ROW("network.community_id", FIELD_STR, FIELD_AT_CHARS, community_id, 0, 0, 0, NULL,
+	    "Community ID v1 of the flow (--community-id-seed)"),
 	CODE0("network.bytes", FIELD_UINT, net_bytes_ops, "bytes both ways (needs accounting)"),
 	CODE0("network.packets", FIELD_UINT, net_packets_ops, "packets both ways (needs accounting)"),
 	ADDR("source.ip", orig.src, FLOW_HAS_TUPLE, FLOW_HAS_TUPLE, "original direction's source address"),
@@ -501,6 +546,9 @@ const struct field field_table[] = {
 	/* ECS keeps user.id a string (it is a SID on other systems) */
 	DEC("user.id", uid, FLOW_HAS_UID, FLOW_HAS_UID, "uid owning the local socket, as a string"),
 	STR("user.name", user_name, EXT, "that user's name"),
+	STR("host.name", host_name, EXT, "this machine's name, lowercase"),
+	STR("host.id", host_id, EXT, "its /etc/machine-id, where readable"),
+	CODE0M("ecs.version", FIELD_STR, ecs_version_ops, "the ECS release the record follows"),
 	NUM("conntrack.id", id, FLOW_HAS_ID, "the kernel's id of the flow"),
 	STR("conntrack.state", state, 0, "TCP, SCTP or DCCP state (ESTABLISHED, ...)"),
 	CODE("conntrack.status", FIELD_LIST, status, FLOW_HAS_STATUS, 0, status_ops,
@@ -508,7 +556,6 @@ const struct field field_table[] = {
 	NUM("conntrack.timeout", timeout, FLOW_HAS_TIMEOUT, "seconds until the flow expires"),
 	NUM("conntrack.mark", mark, FLOW_HAS_MARK, "connection mark"),
 	NUM("conntrack.zone", zone, FLOW_HAS_ZONE, "conntrack zone"),
-	TIME("conntrack.start", start_ns, FLOW_HAS_START, 0, "when the flow began (needs nf_conntrack_timestamp)"),
 	NUM("conntrack.icmp.type", icmp_type, FLOW_HAS_ICMP, "ICMP type"),
 	NUM("conntrack.icmp.code", icmp_code, FLOW_HAS_ICMP, "ICMP code"),
 	NUM("conntrack.icmp.id", icmp_id, FLOW_HAS_ICMP, "ICMP echo id"),

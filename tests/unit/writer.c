@@ -55,10 +55,11 @@ static void test_json(void)
 	is_str(s,
 	       "{\"@timestamp\":\"2026-11-29T14:10:30.123456Z\","
 	       "\"event\":{\"action\":\"new\",\"kind\":\"event\",\"category\":[\"network\"],"
-	       "\"type\":[\"connection\",\"start\"]},"
+	       "\"type\":[\"connection\",\"start\"],\"dataset\":\"flowtop.flow\"},"
 	       "\"network\":{\"type\":\"ipv4\",\"transport\":\"tcp\",\"iana_number\":\"6\"},"
 	       "\"source\":{\"ip\":\"192.0.2.10\",\"port\":41536},"
 	       "\"destination\":{\"ip\":\"140.82.121.4\",\"port\":443},"
+	       "\"ecs\":{\"version\":\"9.4.0\"},"
 	       "\"conntrack\":{\"id\":3423401,\"state\":\"ESTABLISHED\","
 	       "\"status\":[\"SEEN_REPLY\",\"ASSURED\",\"CONFIRMED\"],"
 	       "\"reply\":{\"source\":{\"ip\":\"140.82.121.4\",\"port\":443},"
@@ -96,11 +97,13 @@ static void test_markers(void)
 	struct flow f = { .action = FLOW_MARK_SNAPSHOT_BEGIN, .ts_ns = 1795961430123456000ull };
 	char *s = render(WRITER_JSON, &f, NULL, 0);
 
-	is_str(s, "{\"@timestamp\":\"2026-11-29T14:10:30.123456Z\",\"event\":{\"action\":\"snapshot-begin\"}}\n",
-	       "json: a marker carries only @timestamp and event.action");
+	is_str(s, "{\"@timestamp\":\"2026-11-29T14:10:30.123456Z\","
+	       "\"event\":{\"action\":\"snapshot-begin\",\"dataset\":\"flowtop.marker\"},"
+	       "\"ecs\":{\"version\":\"9.4.0\"}}\n",
+	       "json: a marker carries only @timestamp, event.action, event.dataset and ecs.version");
 	free(s);
 	f.action = FLOW_MARK_OVERRUN;
-	s = render(WRITER_CSV, &f, (int[]){ 0, 1, 11 }, 3);
+	s = render(WRITER_CSV, &f, (int[]){ 0, 1, field_lookup("source.ip", 9) }, 3);
 	is_str(s, "@timestamp,event.action,source.ip\n2026-11-29T14:10:30.123456Z,overrun,\n",
 	       "csv: a marker row has only @timestamp and event.action");
 	free(s);
