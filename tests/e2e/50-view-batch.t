@@ -68,7 +68,7 @@ ok $? "CSV with a header reads the same"
 
 # counters switch on the columns; rate from successive records
 cat > "$TMP/c.ndjson" <<EOF
-{$T0,"event":{"action":"new"},"network":{"type":"ipv4","transport":"tcp"},"source":{"ip":"10.0.0.1","port":1,"bytes":1000},"destination":{"ip":"10.0.0.2","port":2,"bytes":0},"conntrack":{"id":1,"state":"ESTABLISHED","start":"2026-11-29T14:09:30.000000Z"}}
+{$T0,"event":{"action":"new","start":"2026-11-29T14:09:30.000000Z"},"network":{"type":"ipv4","transport":"tcp"},"source":{"ip":"10.0.0.1","port":1,"bytes":1000},"destination":{"ip":"10.0.0.2","port":2,"bytes":0},"conntrack":{"id":1,"state":"ESTABLISHED"}}
 {$T2,"event":{"action":"update"},"source":{"bytes":5000},"destination":{"bytes":2000},"conntrack":{"id":1}}
 EOF
 printf '%s\n' "  SENT   RECV     RATE    AGE  FLOW" \
