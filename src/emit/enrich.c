@@ -18,6 +18,7 @@
 #include "community.h"
 #include "geoip.h"
 #include "host.h"
+#include "localaddr.h"
 #include "procmap.h"
 #include "resolver.h"
 #include "service.h"
@@ -31,6 +32,8 @@ struct enrich {
 	struct geoip *geo;
 	struct resolver *res;
 	struct host host;	/* host.name and host.id of every flow */
+	struct localaddr *la;	/* this namespace's addresses: network.direction */
+	uint64_t la_ns;		/* when they were last read */
 	uint64_t scan_ns;	/* when the socket and process maps were last reset */
 };
 
@@ -64,6 +67,7 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 	if (o->protocol)
 		e->svc = service_new(NULL);
 	host_init(&e->host, NULL);	/* what it cannot find stays out */
+	e->la = localaddr_new();
 	if (o->geoip)
 		e->geo = geoip_new(o->geoip_db, o->n_geoip_db, o->verbose);
 	if (o->dns)
@@ -78,6 +82,7 @@ void enrich_free(struct enrich *e)
 	resolver_free(e->res);
 	geoip_free(e->geo);
 	service_free(e->svc);
+	localaddr_free(e->la);
 	procmap_free(e->pm);
 	sockmap_free(e->sm);
 	free(e);
@@ -138,6 +143,23 @@ static void add_owner_names(struct enrich *e, struct flow *f)
 		f->user_name = procmap_user(e->pm, f->uid);
 }
 
+/* The addresses are read again at most once a second, so that one that
+ * comes or goes (DHCP, a VPN) counts soon.  Only for flows of the namespace
+ * the program runs in: another namespace's addresses are not these. */
+static void add_direction(struct enrich *e, struct flow *f)
+{
+	uint64_t now;
+
+	if (!e->la || f->netns_ino)
+		return;
+	now = flow_now_ns();	/* a clock that jumps only reads them early */
+	if (!e->la_ns || now - e->la_ns >= 1000000000ull) {
+		e->la_ns = now;
+		localaddr_refresh(e->la);	/* on failure the old list stays */
+	}
+	f->direction = localaddr_direction(e->la, f);
+}
+
 /* What every flow record carries whatever is switched off: the machine,
  * the Community ID, and a destroy's end (the kernel's stop time, kept from
  * the event, else now: a refresh dump that no longer finds the flow); only
@@ -149,6 +171,7 @@ static void add_context(struct enrich *e, struct flow *f)
 	if (community_format(f, e->o.community_seed, f->community_id,
 			     sizeof(f->community_id)) < 0)
 		f->community_id[0] = '\0';
+	add_direction(e, f);
 	if (f->action != FLOW_DESTROY)
 		f->end_ns = 0;
 	else if (!f->end_ns)

@@ -512,6 +512,8 @@ const struct field field_table[] = {
 	    "application protocol guessed from the server port, as ECS names it (dns, http, https, ssh, ...)"),
 	ROW("network.community_id", FIELD_STR, FIELD_AT_CHARS, community_id, 0, 0, 0, NULL,
 	    "Community ID v1 of the flow (--community-id-seed)"),
+	STR("network.direction", direction, 0,
+	    "ingress or egress, from this host's point of view (none: routed, or host to itself)"),
 	CODE0("network.bytes", FIELD_UINT, net_bytes_ops, "bytes both ways (needs accounting)"),
 	CODE0("network.packets", FIELD_UINT, net_packets_ops, "packets both ways (needs accounting)"),
 	ADDR("source.ip", orig.src, FLOW_HAS_TUPLE, FLOW_HAS_TUPLE, "original direction's source address"),

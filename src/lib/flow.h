@@ -87,6 +87,7 @@ struct flow {
 	/* enrichment; NULL or zero when not known */
 	const char *protocol;		/* application protocol, lowercase */
 	const char *host_name, *host_id;	/* this machine's (emit/host.h) */
+	const char *direction;		/* "ingress", "egress" (emit/localaddr.h) */
 	uint64_t end_ns;		/* destroy: the kernel's stop time, else when
 					 * the emitter saw the flow gone */
 	char community_id[31];		/* Community ID v1 (emit/community.h),

@@ -9,7 +9,7 @@
 CHECK="$TOP/tests/tools/ecs_check.py"
 SCHEMA=$("$TOP/scripts/install-deps" --ecs-path)
 netns_setup
-plan 21
+plan 23
 
 [ -s "$SCHEMA" ]
 ok $? "the ECS schema is there ($SCHEMA; scripts/install-deps fetches it)" || {
@@ -70,6 +70,11 @@ ct_inject -s 2001:470:e5bf:dead:4957:2174:e82c:4887 -d 2607:f8b0:400c:c03::1a -p
 	--sport 63943 --dport 25 --state ESTABLISHED -t 300
 ct_inject -s 192.168.170.8 -d 192.168.170.56 -p sctp --sport 7 --dport 7 --state ESTABLISHED \
 	--orig-vtag 1 --reply-vtag 2 -t 300
+# network.direction: out of and into 10.99.0.1 (an address of the
+# namespace), and a flow the namespace would only route
+ct_inject -s 10.99.0.1 -d 192.0.2.80 -p tcp --sport 41000 --dport 443 --state ESTABLISHED -t 300
+ct_inject -s 192.0.2.81 -d 10.99.0.1 -p tcp --sport 41000 --dport 22 --state ESTABLISHED -t 300
+ct_inject -s 192.0.2.82 -d 198.51.100.82 -p tcp --sport 41000 --dport 22 --state ESTABLISHED -t 300
 # real traffic: tcp to 80, udp to 53 and an echo request over both families;
 # the sockets stay open until the emitter has named their process
 cat > "$TMP/traffic.py" <<'PY'
@@ -115,7 +120,7 @@ kill "$PYPID"; wait "$PYPID" 2>/dev/null
 kill "$EPID"; wait "$EPID"
 
 REQ="@timestamp,ecs.version,event.action,event.kind,event.category,event.type,event.dataset,event.start,event.end,event.duration"
-REQ="$REQ,host.name,network.type,network.transport,network.iana_number,network.protocol,network.community_id"
+REQ="$REQ,host.name,network.direction,network.type,network.transport,network.iana_number,network.protocol,network.community_id"
 REQ="$REQ,network.bytes,network.packets,source.ip,source.port,source.bytes,source.packets"
 REQ="$REQ,destination.ip,destination.port,destination.bytes,destination.packets,process.pid,process.name,process.executable,user.id,user.name"
 [ -r /etc/machine-id ] && grep -qE '^[0-9a-f]{32}$' /etc/machine-id && REQ="$REQ,host.id"
@@ -125,8 +130,8 @@ ok $? "follow mode's records: every key outside conntrack.* fits ECS $ECS_VERSIO
 
 # --once, JSON and CSV: the same flows as snapshot records
 # the real flows linger in TIME_WAIT; the injected ones are enough here
-nsx conntrack -D -s 10.99.0.1 >/dev/null 2>&1
-nsx conntrack -D -s fd99::1 >/dev/null 2>&1
+nsx conntrack -D -s 10.99.0.1 -d 10.99.0.1 >/dev/null 2>&1
+nsx conntrack -D -s fd99::1 -d fd99::1 >/dev/null 2>&1
 nsx "$EMIT" --once -n --no-geoip > "$TMP/once.json" 2>/dev/null
 python3 "$CHECK" "$SCHEMA" json "$TMP/once.json" --require "event.start,network.community_id,host.name" > "$TMP/check.out"
 ok $? "--once records fit ECS ($(tail -1 "$TMP/check.out"))" || head -20 "$TMP/check.out" >&2
@@ -175,6 +180,16 @@ jq -e -s '(map(select(.event.dataset == "flowtop.marker") | .event.action) | uni
 	and all(.[] | select(.event.dataset != "flowtop.marker"); .event.dataset == "flowtop.flow" and .network.type)' \
 	"$OUT" >/dev/null
 ok $? "event.dataset == flowtop.marker is every marker and nothing else; flows say flowtop.flow"
+
+# direction from the namespace's point of view; none when it would only
+# route the flow, or for the namespace to itself
+dir() { jq -r "select(.source.ip == \"$1\" and .destination.ip == \"$2\") | .network.direction // \"none\"" \
+	"$TMP/once.json" | sort -u | tr '\n' ' '; }
+is "$(dir 10.99.0.1 192.0.2.80)$(dir 192.0.2.81 10.99.0.1)$(dir 192.0.2.82 198.51.100.82)$(dir 128.232.110.120 66.35.250.204)" \
+	"egress ingress none none " "network.direction: egress, ingress, none for routed flows"
+jq -r 'select(.network.transport == "tcp" and .source.ip == "10.99.0.1" and .destination.ip == "10.99.0.1")
+	| .network.direction // "none"' "$OUT" | sort -u > "$TMP/self"
+is "$(cat "$TMP/self")" "none" "no direction for the namespace's flows to itself"
 
 # host.*: this machine's
 hn=$(hostname | tr 'A-Z' 'a-z')
