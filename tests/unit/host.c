@@ -41,28 +41,22 @@ int main(void)
 	is_str(h.name, want, "host.name is the host's name, lowercase");
 	is_str(h.id, "0123456789abcdef0123456789abcdef", "host.id from the file, lowercase");
 
-	put("0123456789abcdef0123456789abcdef");
-	host_init(&h, path);
-	is_str(h.id, "0123456789abcdef0123456789abcdef", "no newline at the end: still an id");
-
-	put("");
-	host_init(&h, path);
-	is_str(h.id, "", "an empty file (first boot): no id");
-	put("uninitialized\n");
-	host_init(&h, path);
-	is_str(h.id, "", "'uninitialized': no id");
-	put("0123456789abcdef0123456789abcdeg\n");
-	host_init(&h, path);
-	is_str(h.id, "", "a non-hex digit: no id");
-	put("0123456789abcdef0123456789abcdef0\n");
-	host_init(&h, path);
-	is_str(h.id, "", "33 digits: no id");
-	put("0123456789abcdef0123456789abcde\n");
-	host_init(&h, path);
-	is_str(h.id, "", "31 digits: no id");
-	put("0123456789abcdef0123456789abcdef extra\n");
-	host_init(&h, path);
-	is_str(h.id, "", "trailing text: no id");
+	/* anything but 32 hex digits (and a newline) is no id */
+	static const struct { const char *text, *id, *what; } cases[] = {
+		{ "0123456789abcdef0123456789abcdef", "0123456789abcdef0123456789abcdef",
+		  "no newline at the end: still an id" },
+		{ "", "", "an empty file (first boot): no id" },
+		{ "uninitialized\n", "", "'uninitialized': no id" },
+		{ "0123456789abcdef0123456789abcdeg\n", "", "a non-hex digit: no id" },
+		{ "0123456789abcdef0123456789abcdef0\n", "", "33 digits: no id" },
+		{ "0123456789abcdef0123456789abcde\n", "", "31 digits: no id" },
+		{ "0123456789abcdef0123456789abcdef extra\n", "", "trailing text: no id" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		put(cases[i].text);
+		host_init(&h, path);
+		is_str(h.id, cases[i].id, "%s", cases[i].what);
+	}
 	unlink(path);
 	ok(host_init(&h, path) == 0 && !h.id[0], "no file: no id, the name still");
 	return tap_done();
