@@ -2,7 +2,8 @@
  * resolver.c - reverse DNS: the hosts file first and at once, one query per
  * address, the answers and their caching (name, NXDOMAIN, SERVFAIL, no
  * answer), hostile and malformed answers, waiting flows, the in-flight
- * bound, the queue's bound, and changed hosts and resolv.conf files.
+ * bound, the queue's bound, the caches' bounds (least recently used name,
+ * oldest NXDOMAIN out), and changed hosts and resolv.conf files.
  *
  * The test moves itself into a private network and mount namespace and
  * bind-mounts its own /etc/hosts and /etc/resolv.conf there, as
@@ -265,9 +266,15 @@ static int server_socket(const char *ip)
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(53) };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 
+	/* room for every query in flight, so that none is lost to a full
+	 * socket when the cache bounds are filled (root: past rmem_max) */
+	int big = 4 << 20;
+
 	inet_pton(AF_INET, ip, &sin.sin_addr);
 	if (s < 0 || bind(s, (struct sockaddr *)&sin, sizeof(sin)) < 0)
 		return -1;
+	if (setsockopt(s, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)) < 0)
+		setsockopt(s, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	return s;
 }
 
@@ -286,7 +293,7 @@ static int isolate(void)
 		return -1;
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS) < 0)
 		return -1;
-	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	if (mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount(hosts_path, "/etc/hosts", "none", MS_BIND, NULL) < 0 ||
 	    mount(resolv_path, "/etc/resolv.conf", "none", MS_BIND, NULL) < 0)
 		return -1;
@@ -657,6 +664,86 @@ static void test_bounds(void)
 	   now_ms() - t0);
 }
 
+/* The caches' real bounds, reached through the test's server: one past
+ * RESOLVER_POS_MAX names drops the least recently used one (not the oldest
+ * asked), one past RESOLVER_NEG_MAX NXDOMAIN answers the oldest.  Filled in
+ * chunks that fit the queue; 10.64.0.0/10 names, 10.128.0.0/10 NXDOMAIN. */
+static int decide_fill(const struct question *q, char *name, size_t len, uint32_t *ttl)
+{
+	(void)ttl;
+	if (strstr(q->qname, ".64.10.in-addr.arpa") || strstr(q->qname, ".65.10.in-addr.arpa")) {
+		snprintf(name, len, "lru.dns.example");
+		return A_NAME;
+	}
+	return A_NX;
+}
+
+static const char *look_n(struct resolver *r, uint32_t base, uint32_t i)
+{
+	union flow_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.b[0] = (uint8_t)((base + i) >> 24);
+	a.b[1] = (uint8_t)((base + i) >> 16);
+	a.b[2] = (uint8_t)((base + i) >> 8);
+	a.b[3] = (uint8_t)(base + i);
+	return resolver_lookup(r, AF_INET, &a, NULL);
+}
+
+/* look up [from, to) of base's block, a queue's worth at a time */
+static void fill(struct resolver *r, uint32_t base, uint32_t from, uint32_t to)
+{
+	for (uint32_t i = from; i < to;) {
+		for (uint32_t k = 0; k < RESOLVER_QUEUE_MAX / 2 && i < to; k++, i++)
+			look_n(r, base, i);
+		run(r, 20000, true);
+	}
+}
+
+static void test_cache_bounds(void)
+{
+	const uint32_t pos = 0x0a400000u, neg = 0x0a800000u;	/* 10.64/10, 10.128/10 */
+	/* few enough in flight that the test's server socket never drops one */
+	struct resolver *r = resolver_new(128, 0);
+	struct resolver_stats st;
+	double t0 = now_ms();
+
+	decide = decide_fill;
+	if (!ok(r != NULL, "resolver for the cache bounds"))
+		return;
+	fill(r, pos, 0, RESOLVER_POS_MAX);
+	resolver_stats(r, &st);
+	ok(st.positive == RESOLVER_POS_MAX, "%u names cached, the bound (%u)", st.positive,
+	   RESOLVER_POS_MAX);
+	ok(look_n(r, pos, 0) != NULL, "the first name asked is used again");
+	fill(r, pos, RESOLVER_POS_MAX, RESOLVER_POS_MAX + 1);
+	resolver_stats(r, &st);
+	ok(st.positive == RESOLVER_POS_MAX, "one more name: still %u cached", st.positive);
+	ok(look_n(r, pos, 0) != NULL, "the name used last stays, though asked first");
+	ok(look_n(r, pos, 2) != NULL && look_n(r, pos, RESOLVER_POS_MAX) != NULL,
+	   "so do the others and the new one");
+	ok(look_n(r, pos, 1) == NULL, "the least recently used name went");
+
+	fill(r, neg, 0, RESOLVER_NEG_MAX + 1);
+	resolver_stats(r, &st);
+	ok(st.negative == RESOLVER_NEG_MAX && st.nxdomain >= RESOLVER_NEG_MAX + 1,
+	   "one past %u NXDOMAIN answers: %u cached", RESOLVER_NEG_MAX, st.negative);
+	{
+		unsigned int before = nquestions[0];
+
+		look_n(r, neg, 1);
+		look_n(r, neg, RESOLVER_NEG_MAX);
+		run(r, 100, false);
+		ok(nquestions[0] == before, "the newer ones are still cached (%u asked again)",
+		   nquestions[0] - before);
+		look_n(r, neg, 0);
+		run(r, 1000, true);
+		ok(nquestions[0] == before + 1, "the oldest went and is asked again");
+	}
+	printf("# the caches filled to their bounds in %.0f ms\n", now_ms() - t0);
+	resolver_free(r);
+}
+
 /* Changed files: a new hosts line answers a pending query; new servers. */
 static int decide_server(const struct question *q, char *name, size_t len, uint32_t *ttl)
 {
@@ -729,6 +816,7 @@ int main(void)
 	test_hosts_and_answers();
 	test_waiters();
 	test_bounds();
+	test_cache_bounds();
 	test_changes();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
