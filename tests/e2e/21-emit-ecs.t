@@ -128,14 +128,26 @@ python3 "$CHECK" "$SCHEMA" json "$OUT" --require "$REQ" > "$TMP/check.out"
 ok $? "follow mode's records: every key outside conntrack.* fits ECS $ECS_VERSION ($(tail -1 "$TMP/check.out"))" ||
 	head -20 "$TMP/check.out" >&2
 
-# --once, JSON and CSV: the same flows as snapshot records
+# --once, JSON and CSV: the same flows as snapshot records, with names
+# from the namespace's hosts file, GeoIP and AS fields from fixture
+# databases (tests/tools/mkmmdb.pl)
+echo "192.0.2.80 web.example" >> "/etc/netns/$NS/hosts"
+GEO=(--no-geoip)
+if perl "$TOP/tests/tools/mkmmdb.pl" geoip2-city "$TMP/city.mmdb" 2>/dev/null &&
+   perl "$TOP/tests/tools/mkmmdb.pl" asn "$TMP/asn.mmdb" 2>/dev/null; then
+	GEO=(--geoip-db "$TMP/city.mmdb" --geoip-db "$TMP/asn.mmdb")
+	ONCE_REQ=",destination.geo.country_iso_code,destination.geo.country_name,destination.geo.city_name"
+	ONCE_REQ="$ONCE_REQ,destination.as.number,destination.as.organization.name,source.geo.country_iso_code"
+fi
+GEO+=(--dns-timeout 0.5)
 # the real flows linger in TIME_WAIT; the injected ones are enough here
 nsx conntrack -D -s 10.99.0.1 -d 10.99.0.1 >/dev/null 2>&1
 nsx conntrack -D -s fd99::1 -d fd99::1 >/dev/null 2>&1
-nsx "$EMIT" --once -n --no-geoip > "$TMP/once.json" 2>/dev/null
-python3 "$CHECK" "$SCHEMA" json "$TMP/once.json" --require "event.start,network.community_id,host.name" > "$TMP/check.out"
+nsx "$EMIT" --once "${GEO[@]}" > "$TMP/once.json" 2>/dev/null
+python3 "$CHECK" "$SCHEMA" json "$TMP/once.json" --require "event.start,network.community_id,host.name,destination.domain${ONCE_REQ:-}" \
+	> "$TMP/check.out"
 ok $? "--once records fit ECS ($(tail -1 "$TMP/check.out"))" || head -20 "$TMP/check.out" >&2
-nsx "$EMIT" --once -n --no-geoip --format csv > "$TMP/once.csv" 2>/dev/null
+nsx "$EMIT" --once "${GEO[@]}" --format csv > "$TMP/once.csv" 2>/dev/null
 python3 "$CHECK" "$SCHEMA" csv "$TMP/once.csv" --require "event.category,network.community_id,source.port" > "$TMP/check.out"
 ok $? "CSV: every column is an ECS field or conntrack.*, every value fits ($(tail -1 "$TMP/check.out"))" ||
 	head -20 "$TMP/check.out" >&2
