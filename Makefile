@@ -22,8 +22,8 @@ PKG_CONFIG ?= pkg-config
 # PREFIX=/usr the distribution's directory (pkg-config systemd) is used.
 UNITDIR    ?= $(if $(filter /usr,$(PREFIX)),$(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system),$(PREFIX)/lib/systemd/system)
 
-PKGS_EMIT := libmnl libnetfilter_conntrack libmaxminddb yajl libcares nettle
-PKGS_VIEW := yajl ncursesw
+PKGS_EMIT := libmnl libnetfilter_conntrack libmaxminddb yajl libcares nettle libxxhash
+PKGS_VIEW := yajl ncursesw libxxhash
 
 CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

@@ -1,6 +1,8 @@
 /*
  * utf8.c - a small validating decoder.  yajl can only refuse bad UTF-8; we
  * need to repair it, since a process name is whatever bytes prctl was given.
+ * The one sanitiser of both programs: repair, no controls, and safe for a
+ * terminal are three strengths of the same walk.
  */
 #include "utf8.h"
 
@@ -62,15 +64,31 @@ static bool is_control(const unsigned char *p, size_t n)
 	return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
 }
 
-static size_t convert(const char *s, size_t len, char *out, size_t outlen, bool controls)
+/* A bidirectional mark, embedding, override or isolate (a valid sequence of
+ * length n): U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069, which
+ * can make a terminal show text in another order than it is. */
+static bool is_bidi(const unsigned char *p, size_t n)
+{
+	if (n == 2)
+		return p[0] == 0xd8 && p[1] == 0x9c;
+	if (n != 3 || p[0] != 0xe2)
+		return false;
+	return (p[1] == 0x80 && (p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae))) ||
+	       (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9);
+}
+
+enum keep { KEEP_CONTROLS, NO_CONTROLS, TERMINAL };
+
+static size_t convert(const char *s, size_t len, char *out, size_t outlen, enum keep k)
 {
 	static const char repl[] = "\xef\xbf\xbd";
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq_len(p + i, len - i);
-		bool bad = !n || (controls && is_control(p + i, n));
+		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+		bool bad = !n || (k != KEEP_CONTROLS && is_control(p + i, n)) ||
+			   (k == TERMINAL && is_bidi(p + i, n));
 		const char *src = bad ? repl : s + i;
 		size_t cnt = bad ? 3 : n;
 
@@ -86,12 +104,17 @@ static size_t convert(const char *s, size_t len, char *out, size_t outlen, bool 
 
 size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen)
 {
-	return convert(s, len, out, outlen, false);
+	return convert(s, len, out, outlen, KEEP_CONTROLS);
 }
 
 size_t utf8_clean(const char *s, size_t len, char *out, size_t outlen)
 {
-	return convert(s, len, out, outlen, true);
+	return convert(s, len, out, outlen, NO_CONTROLS);
+}
+
+size_t utf8_clean_terminal(const char *s, size_t len, char *out, size_t outlen)
+{
+	return convert(s, len, out, outlen, TERMINAL);
 }
 
 bool utf8_clean_already(const char *s, size_t len)

@@ -24,6 +24,11 @@ size_t utf8_repair(const char *s, size_t len, char *out, size_t outlen);
  * terminal as it is (CSV). */
 size_t utf8_clean(const char *s, size_t len, char *out, size_t outlen);
 
+/* Like utf8_clean(), and also replaces every bidirectional mark, embedding,
+ * override and isolate with U+FFFD: for text a terminal shows, which must
+ * not be able to reorder what is around it (the view's strings). */
+size_t utf8_clean_terminal(const char *s, size_t len, char *out, size_t outlen);
+
 /* Whether s[0..len) is valid UTF-8 without control characters. */
 bool utf8_clean_already(const char *s, size_t len);
 
