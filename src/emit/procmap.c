@@ -29,104 +29,77 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "hash.h"
+#include "htab.h"
 #include "notice.h"
+#include "refresh.h"
 #include "utf8.h"
 
-/* --- a small table of entries keyed by a 32-bit number ---------------------- */
+/* --- tables of entries keyed by a 32-bit number ------------------------------ */
 
 struct pent_hdr {
 	uint32_t key;		/* pid or uid + 1: never 0 */
 	unsigned int used_gen;	/* scan that last handed it out */
 };
 
+/* An htab of struct pent_hdr pointers, at most 'bound' of them where the
+ * current scan allows. */
 struct ptab {
-	struct pent_hdr **slot;
-	size_t cap, n;
+	struct htab t;
+	void (*drop)(struct pent_hdr *);
 };
-
-static size_t slot_of(uint32_t key, size_t cap)
-{
-	return (size_t)((key * 2654435761u) & (cap - 1));
-}
 
 static struct pent_hdr *ptab_get(const struct ptab *t, uint32_t key)
 {
-	if (!t->cap)
-		return NULL;
-	for (size_t i = slot_of(key, t->cap);; i = (i + 1) & (t->cap - 1)) {
-		if (!t->slot[i])
-			return NULL;
-		if (t->slot[i]->key == key)
-			return t->slot[i];
-	}
+	struct htab_pos pos;
+
+	for (uintptr_t v = htab_first(&t->t, hash_u64(key), &pos); v; v = htab_next(&t->t, &pos))
+		if (((struct pent_hdr *)v)->key == key)
+			return (struct pent_hdr *)v;
+	return NULL;
 }
 
-static void ptab_place(struct pent_hdr **slot, size_t cap, struct pent_hdr *h)
-{
-	size_t i = slot_of(h->key, cap);
+struct sweep {
+	const struct ptab *t;
+	unsigned int keep_gen;
+};
 
-	while (slot[i])
-		i = (i + 1) & (cap - 1);
-	slot[i] = h;
+static bool used_in_scan(uintptr_t v, void *ctx)
+{
+	const struct sweep *sw = ctx;
+	struct pent_hdr *h = (struct pent_hdr *)v;
+
+	if (h->used_gen == sw->keep_gen)
+		return true;
+	sw->t->drop(h);
+	return false;
 }
 
-/* Rehash into 'cap' slots, dropping (and freeing) entries not used in scan
- * 'keep_gen' when 'sweep' is set. */
-static int ptab_rebuild(struct ptab *t, size_t cap, bool sweep, unsigned int keep_gen,
-			void (*drop)(struct pent_hdr *))
+/* Add h; at the bound, first drop the entries the current scan 'gen' has
+ * not used. */
+static int ptab_put(struct ptab *t, struct pent_hdr *h, size_t bound, unsigned int gen)
 {
-	struct pent_hdr **slot = calloc(cap, sizeof(*slot));
+	struct sweep sw = { t, gen };
 
-	if (!slot)
-		return -1;
-	t->n = 0;
-	for (size_t i = 0; i < t->cap; i++) {
-		struct pent_hdr *h = t->slot[i];
-
-		if (!h)
-			continue;
-		if (sweep && h->used_gen != keep_gen) {
-			drop(h);
-			continue;
-		}
-		ptab_place(slot, cap, h);
-		t->n++;
-	}
-	free(t->slot);
-	t->slot = slot;
-	t->cap = cap;
-	return 0;
+	if (htab_count(&t->t) >= bound)
+		htab_filter(&t->t, used_in_scan, &sw);
+	return htab_put(&t->t, hash_u64(h->key), (uintptr_t)h);
 }
 
-/* Add h, keeping the table within 'bound' entries where the current scan
- * allows it. */
-static int ptab_put(struct ptab *t, struct pent_hdr *h, size_t bound, unsigned int gen,
-		    void (*drop)(struct pent_hdr *))
+static void ptab_release(struct ptab *t)
 {
-	if (t->n >= bound)
-		ptab_rebuild(t, t->cap, true, gen, drop);
-	if ((t->n + 1) * 2 > t->cap &&
-	    ptab_rebuild(t, t->cap ? t->cap * 2 : 64, false, 0, drop) < 0)
-		return -1;
-	ptab_place(t->slot, t->cap, h);
-	t->n++;
-	return 0;
-}
+	uintptr_t v;
 
-static void ptab_free(struct ptab *t, void (*drop)(struct pent_hdr *))
-{
-	for (size_t i = 0; i < t->cap; i++)
-		if (t->slot[i])
-			drop(t->slot[i]);
-	free(t->slot);
-	t->slot = NULL;
-	t->cap = t->n = 0;
+	for (size_t pos = 0; (v = htab_each(&t->t, &pos));)
+		t->drop((struct pent_hdr *)v);
+	htab_release(&t->t);
 }
 
 /* --- the map ---------------------------------------------------------------- */
 
 struct ino_ent {
-	uint64_t ino;		/* 0: empty */
+	uint64_t ino;
 	uint32_t pid;
 };
 
@@ -170,23 +143,15 @@ struct usershare {
 struct procmap {
 	char *proc;
 	unsigned int gen, walked_gen;
-	uint64_t walked_ns;
-	uint64_t next_ns;		/* earliest walk on a miss */
+	struct refresh again;		/* when a miss may walk again */
 	unsigned long walks;
 	bool told_denied;
-	struct ino_ent *ino;
+	struct ino_ent *ino;		/* this walk's sockets, in walk order */
 	size_t ino_cap, ino_n;
+	struct htab ino_idx;		/* inode -> index into ino + 1 */
 	struct ptab procs, users;
 	struct usershare *us;		/* NULL until the first user look-up */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void drop_proc(struct pent_hdr *h)
 {
@@ -218,6 +183,12 @@ struct procmap *procmap_new(const char *proc)
 		return NULL;
 	}
 	p->gen = 1;
+	refresh_init(&p->again, PROCMAP_REFRESH_MS);
+	htab_init(&p->ino_idx);
+	htab_init(&p->procs.t);
+	htab_init(&p->users.t);
+	p->procs.drop = drop_proc;
+	p->users.drop = drop_user;
 	return p;
 }
 
@@ -250,11 +221,12 @@ void procmap_free(struct procmap *p)
 {
 	if (!p)
 		return;
-	ptab_free(&p->procs, drop_proc);
-	ptab_free(&p->users, drop_user);
+	ptab_release(&p->procs);
+	ptab_release(&p->users);
 	if (p->us)
 		share_release(p->us, true);
 	free(p->ino);
+	htab_release(&p->ino_idx);
 	free(p->proc);
 	free(p);
 }
@@ -266,7 +238,7 @@ void procmap_scan_begin(struct procmap *p)
 
 size_t procmap_nprocs(const struct procmap *p)
 {
-	return p->procs.n;
+	return htab_count(&p->procs.t);
 }
 
 unsigned long procmap_walks(const struct procmap *p)
@@ -276,39 +248,35 @@ unsigned long procmap_walks(const struct procmap *p)
 
 /* --- inode -> pid ------------------------------------------------------------ */
 
-static size_t ino_slot(uint64_t ino, size_t cap)
+static uint32_t ino_find(const struct procmap *p, uint64_t ino)
 {
-	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) >> 20) & (cap - 1);
-}
+	struct htab_pos pos;
 
-static void ino_place(struct ino_ent *v, size_t cap, uint64_t ino, uint32_t pid)
-{
-	size_t i = ino_slot(ino, cap);
-
-	for (; v[i].ino; i = (i + 1) & (cap - 1))
-		if (v[i].ino == ino)
-			return;		/* shared socket: the first (lowest) pid keeps it */
-	v[i].ino = ino;
-	v[i].pid = pid;
+	for (uintptr_t i = htab_first(&p->ino_idx, hash_u64(ino), &pos); i;
+	     i = htab_next(&p->ino_idx, &pos))
+		if (p->ino[i - 1].ino == ino)
+			return p->ino[i - 1].pid;
+	return 0;
 }
 
 static int ino_add(struct procmap *p, uint64_t ino, uint32_t pid)
 {
-	if ((p->ino_n + 1) * 2 > p->ino_cap) {
+	if (ino_find(p, ino))
+		return 0;	/* shared socket: the first (lowest) pid keeps it */
+	if (p->ino_n == p->ino_cap) {
 		size_t cap = p->ino_cap ? p->ino_cap * 2 : 1024;
-		struct ino_ent *v = calloc(cap, sizeof(*v));
+		struct ino_ent *v = realloc(p->ino, cap * sizeof(*v));
 
 		if (!v)
 			return -1;
-		for (size_t i = 0; i < p->ino_cap; i++)
-			if (p->ino[i].ino)
-				ino_place(v, cap, p->ino[i].ino, p->ino[i].pid);
-		free(p->ino);
 		p->ino = v;
 		p->ino_cap = cap;
 	}
-	ino_place(p->ino, p->ino_cap, ino, pid);
-	p->ino_n++;		/* may count a duplicate: only makes growth early */
+	if (htab_put(&p->ino_idx, hash_u64(ino), p->ino_n + 1) < 0)
+		return -1;
+	p->ino[p->ino_n].ino = ino;
+	p->ino[p->ino_n].pid = pid;
+	p->ino_n++;
 	return 0;
 }
 
@@ -374,15 +342,15 @@ static void walk(struct procmap *p)
 	DIR *d;
 
 	p->walked_gen = p->gen;
-	p->walked_ns = mono_ns();
+	refresh_begin(&p->again);
 	p->walks++;
-	p->next_ns = p->walked_ns + PROCMAP_REFRESH_MS * 1000000ull;
-	if (p->ino)
-		memset(p->ino, 0, p->ino_cap * sizeof(*p->ino));
+	htab_clear(&p->ino_idx);
 	p->ino_n = 0;
 	d = opendir(p->proc);
-	if (!d)
+	if (!d) {
+		refresh_done(&p->again);
 		return;
+	}
 	while ((de = readdir(d))) {
 		uint32_t pid;
 
@@ -390,22 +358,7 @@ static void walk(struct procmap *p)
 			walk_fds(p, dirfd(d), de->d_name, pid);
 	}
 	closedir(d);
-	/* PROCMAP_REFRESH_MS, or ten times this walk's cost if longer */
-	{
-		uint64_t cost = mono_ns() - p->walked_ns, wait = PROCMAP_REFRESH_MS * 1000000ull;
-
-		p->next_ns = mono_ns() + (cost * 10 > wait ? cost * 10 : wait);
-	}
-}
-
-static uint32_t ino_find(const struct procmap *p, uint64_t ino)
-{
-	if (!p->ino_cap)
-		return 0;
-	for (size_t i = ino_slot(ino, p->ino_cap); p->ino[i].ino; i = (i + 1) & (p->ino_cap - 1))
-		if (p->ino[i].ino == ino)
-			return p->ino[i].pid;
-	return 0;
+	refresh_done(&p->again);
 }
 
 uint32_t procmap_pid(struct procmap *p, uint64_t ino)
@@ -417,7 +370,7 @@ uint32_t procmap_pid(struct procmap *p, uint64_t ino)
 	if (p->walked_gen != p->gen)
 		walk(p);
 	pid = ino_find(p, ino);
-	if (!pid && mono_ns() >= p->next_ns) {
+	if (!pid && refresh_due(&p->again)) {
 		walk(p);
 		pid = ino_find(p, ino);
 	}
@@ -432,7 +385,7 @@ static void read_proc(struct procmap *p, struct proc_ent *e)
 	ssize_t n;
 	int fd;
 
-	e->read_ns = mono_ns();
+	e->read_ns = clock_mono_ns();
 	e->pub.pid = e->h.key;
 	e->pub.name = NULL;
 	e->pub.exe = NULL;
@@ -474,7 +427,7 @@ const struct procmap_proc *procmap_proc(struct procmap *p, uint32_t pid)
 		/* refreshed only on its first use in a scan, so a string
 		 * handed out in this scan is never freed under a flow */
 		if (e->h.used_gen != p->gen &&
-		    mono_ns() - e->read_ns >= PROCMAP_PROC_TTL_MS * 1000000ull)
+		    clock_mono_ns() - e->read_ns >= PROCMAP_PROC_TTL_MS * 1000000ull)
 			read_proc(p, e);
 		e->h.used_gen = p->gen;
 		return &e->pub;
@@ -485,7 +438,7 @@ const struct procmap_proc *procmap_proc(struct procmap *p, uint32_t pid)
 	e->h.key = pid;
 	e->h.used_gen = p->gen;
 	read_proc(p, e);
-	if (ptab_put(&p->procs, &e->h, PROCMAP_MAX_PROCS, p->gen, drop_proc) < 0) {
+	if (ptab_put(&p->procs, &e->h, PROCMAP_MAX_PROCS, p->gen) < 0) {
 		drop_proc(&e->h);
 		return NULL;
 	}
@@ -582,7 +535,7 @@ static void *user_helper(void *arg)
 		u->busy = true;
 		pthread_mutex_unlock(&u->mu);
 
-		t0 = mono_ns();
+		t0 = clock_mono_ns();
 		d = malloc(sizeof(*d));
 		if (d) {
 			d->uid = uid;
@@ -594,7 +547,7 @@ static void *user_helper(void *arg)
 		/* the first call also loads and reads the NSS set-up: it says
 		 * nothing of the directory's speed */
 		if (u->lookups++ > 0)
-			u->last_ns = mono_ns() - t0;
+			u->last_ns = clock_mono_ns() - t0;
 		if (d) {
 			d->next = u->done;
 			u->done = d;
@@ -630,8 +583,8 @@ static int share_start(struct procmap *p)
 	pthread_attr_destroy(&ta);
 	if (err) {
 		share_free(u);
-		fprintf(stderr, "flowtop-emit: cannot start the user name thread: %s; "
-			"no user names\n", strerror(err));
+		notice_error("cannot start the user name thread: %s; no user names",
+			     strerror(err));
 		errno = err;
 		return -1;
 	}
@@ -727,7 +680,7 @@ const char *procmap_user(struct procmap *p, uint32_t uid)
 	e->h.key = key;
 	e->h.used_gen = p->gen;
 	e->pending = true;
-	if (ptab_put(&p->users, &e->h, PROCMAP_MAX_USERS, p->gen, drop_user) < 0) {
+	if (ptab_put(&p->users, &e->h, PROCMAP_MAX_USERS, p->gen) < 0) {
 		drop_user(&e->h);
 		return NULL;
 	}

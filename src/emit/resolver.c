@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "utf8.h"
 
 #define HASH_SIZE 262144u	/* buckets: about one per entry the bounds allow */
@@ -141,14 +142,6 @@ struct resolver {
 	struct rreq ns[RESOLVER_MAX_NS];
 	struct resolver_stats st;
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static size_t addr_len(int family)
 {
@@ -448,7 +441,7 @@ static void waiters_ready(struct resolver *r, struct rentry *e)
 
 static void set_positive(struct resolver *r, struct rentry *e, char *name, uint64_t ttl_ns)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	free(e->name);
 	e->name = name;
@@ -463,7 +456,7 @@ static void set_positive(struct resolver *r, struct rentry *e, char *name, uint6
 
 static void set_negative(struct resolver *r, struct rentry *e, bool temporary)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
 	e->refresh = false;
 	if (e->state == ST_POSITIVE && temporary) {
@@ -660,7 +653,7 @@ static void young_age(struct resolver *r, uint64_t now)
 /* Send queued queries while there is a free slot. */
 static void pump(struct resolver *r)
 {
-	young_age(r, mono_ns());
+	young_age(r, clock_mono_ns());
 	while (r->nyoung < r->max_inflight && r->inflight < r->max_inflight * RESOLVER_ALL_FACTOR &&
 	       r->qlen > 0 && !r->closing) {
 		struct rreq q = r->ring[r->qhead];
@@ -688,7 +681,7 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	r->inflight--;
 	young_unlink(r, qq);
 	if (status != ARES_ETIMEOUT && status != ARES_EDESTRUCTION && status != ARES_ECANCELLED) {
-		uint64_t took = mono_ns() - qq->sent;
+		uint64_t took = clock_mono_ns() - qq->sent;
 
 		r->rtt = r->rtt - r->rtt / 8 + took / 8;
 	}
@@ -770,7 +763,7 @@ static void send_query(struct resolver *r, const struct rreq *q)
 	qq->r = r;
 	qq->q = *q;
 	qq->gen = r->gen;
-	qq->sent = mono_ns();
+	qq->sent = clock_mono_ns();
 	qq->young = true;
 	qq->ynext = NULL;
 	qq->yprev = r->young_tail;
@@ -1039,7 +1032,7 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 		switch (e->state) {
 		case ST_POSITIVE:
 			r->st.cache_hits++;
-			now = mono_ns();
+			now = clock_mono_ns();
 			/* set first: an answer may come inside ask() */
 			if (!e->refresh && now >= e->expire) {
 				e->refresh = true;
@@ -1052,7 +1045,7 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 			}
 			return e->name;
 		case ST_NEGATIVE:
-			now = mono_ns();
+			now = clock_mono_ns();
 			if (now < e->expire) {
 				r->st.cache_hits++;
 				return NULL;
@@ -1088,7 +1081,7 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 	h = addr_hash(family, a) & (HASH_SIZE - 1);
 	e->hnext = r->hash[h];
 	r->hash[h] = e;
-	check_files(r, mono_ns());
+	check_files(r, clock_mono_ns());
 	if (!ask(r, family, a)) {
 		entry_remove(r, e);
 		return NULL;
@@ -1111,7 +1104,7 @@ int resolver_drain(struct resolver *r)
 		r->retired = h->retired_next;
 		hosts_free(h);
 	}
-	check_files(r, mono_ns());
+	check_files(r, clock_mono_ns());
 	for (int round = 0; round < DRAIN_BATCHES; round++) {
 		n = epoll_wait(r->epfd, ev, 64, 0);
 		for (int i = 0; i < n; i++) {
@@ -1178,7 +1171,7 @@ int resolver_timeout_ms(const struct resolver *r)
 		ms = (int)(tp->tv_sec * 1000 + (tp->tv_usec + 999) / 1000);
 	/* a slot that frees up for the queue */
 	if (r->qlen > 0 && r->young && r->nyoung >= r->max_inflight) {
-		uint64_t now = mono_ns(), end = r->young->sent + slot_ns(r);
+		uint64_t now = clock_mono_ns(), end = r->young->sent + slot_ns(r);
 		int y = now >= end ? 0 : (int)((end - now + 999999) / 1000000);
 
 		if (ms < 0 || y < ms)
@@ -1186,7 +1179,7 @@ int resolver_timeout_ms(const struct resolver *r)
 	}
 	/* a changed hosts file may answer what is pending */
 	{
-		uint64_t now = mono_ns();
+		uint64_t now = clock_mono_ns();
 		int c = now >= r->next_check ? 0 : (int)((r->next_check - now + 999999) / 1000000);
 
 		if (ms < 0 || c < ms)
@@ -1197,13 +1190,13 @@ int resolver_timeout_ms(const struct resolver *r)
 
 void resolver_wait(struct resolver *r, unsigned int timeout_ms)
 {
-	uint64_t deadline = mono_ns() + (uint64_t)timeout_ms * 1000000ull;
+	uint64_t deadline = clock_mono_ns() + (uint64_t)timeout_ms * 1000000ull;
 
 	if (!r)
 		return;
 	resolver_drain(r);
 	while (resolver_busy(r)) {
-		uint64_t now = mono_ns();
+		uint64_t now = clock_mono_ns();
 		struct pollfd pfd = { r->epfd, POLLIN, 0 };
 		int t = resolver_timeout_ms(r), left;
 
@@ -1279,7 +1272,7 @@ struct resolver *resolver_new(unsigned int max_inflight, int verbose)
 	file_changed(RESOLV_PATH, &r->resolv_st);
 	file_changed(HOSTS_PATH, &r->hosts_st);
 	r->hosts = hosts_read(HOSTS_PATH, verbose);
-	r->next_check = mono_ns() + CHECK_NS;
+	r->next_check = clock_mono_ns() + CHECK_NS;
 	if (verbose)
 		fprintf(stderr, "flowtop-emit: reverse DNS with c-ares %s: %u name server(s) "
 			"(never looked up), %u ms a try, %u tries, %u queries in flight at most, "
