@@ -4,14 +4,13 @@
  *
  * Every address is kept in IPv6 form, IPv4 as ::ffff:a.b.c.d, so that an
  * IPv4 flow finds AF_INET sockets and dual-stack AF_INET6 sockets alike with
- * one key.  Each transport has its own entry array and two chained hash
- * tables over it (connected sockets by the full tuple, bound ones by local
+ * one key.  Each transport has its own entry array and two tables of
+ * indexes into it (connected sockets by the full tuple, bound ones by local
  * address and port), rebuilt by every dump.
  */
 #include "sockmap.h"
 
 #include <errno.h>
-#include <ifaddrs.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
@@ -19,7 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "hash.h"
+#include "netns.h"
+#include "htab.h"
+#include "localaddr.h"
+#include "refresh.h"
 
 
 /* The kernel's TCP state numbers, which inet_diag uses for every transport. */
@@ -38,7 +44,6 @@ struct sent {
 	uint64_t inode;
 	uint8_t laddr[16], raddr[16];
 	uint32_t uid;
-	uint32_t next;		/* chain: index + 1, 0 ends it */
 	uint16_t lport, rport;
 	uint8_t state;
 	uint8_t v6only;
@@ -49,12 +54,10 @@ struct sockset {
 	bool stream;		/* tcp, sctp, dccp: has listeners */
 	bool unsupported[2];	/* [0] AF_INET, [1] AF_INET6 */
 	unsigned int gen;	/* scan generation of the last dump */
-	uint64_t dumped_ns;
-	uint64_t next_ns;	/* earliest refresh on a miss */
+	struct refresh again;	/* when a miss may dump again */
 	struct sent *v;
 	size_t n, cap;
-	uint32_t *exact, *bound;	/* heads: index + 1 */
-	size_t nhead;
+	struct htab exact, bound;	/* values: index into v + 1 */
 };
 
 #define NSETS 5
@@ -65,24 +68,16 @@ struct sockmap {
 	unsigned int gen;		/* bumped by sockmap_invalidate */
 	char *buf;
 	struct sockset set[NSETS];
-	/* this host's addresses, sorted, for the bound-socket rules */
-	uint8_t (*local)[16];
-	size_t nlocal;
-	unsigned int local_gen;
-	uint64_t local_ns;
+	/* this host's addresses, for the bound-socket rules */
+	struct localaddr *own;
+	unsigned int own_gen;
+	uint64_t own_ns;
+	int netns_fd;			/* whose addresses those are; -1: ours */
 };
 
 static const uint8_t transports[NSETS] = {
 	IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, IPPROTO_SCTP, IPPROTO_DCCP,
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct sockmap *sockmap_new(void)
 {
@@ -90,9 +85,14 @@ struct sockmap *sockmap_new(void)
 
 	if (!m)
 		return NULL;
+	for (int i = 0; i < NSETS; i++) {
+		htab_init(&m->set[i].exact);
+		htab_init(&m->set[i].bound);
+	}
 	m->buf = malloc(DUMP_BUF);
+	m->own = localaddr_new();
 	m->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
-	if (!m->buf || !m->nl || mnl_socket_bind(m->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (!m->buf || !m->own || !m->nl || mnl_socket_bind(m->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int err = errno;
 
 		sockmap_free(m);
@@ -101,10 +101,12 @@ struct sockmap *sockmap_new(void)
 	}
 	m->portid = mnl_socket_get_portid(m->nl);
 	m->gen = 1;
+	m->netns_fd = -1;
 	for (int i = 0; i < NSETS; i++) {
 		m->set[i].l4proto = transports[i];
 		m->set[i].stream = transports[i] != IPPROTO_UDP &&
 				   transports[i] != IPPROTO_UDPLITE;
+		refresh_init(&m->set[i].again, SOCKMAP_REFRESH_MS);
 	}
 	return m;
 }
@@ -115,12 +117,12 @@ void sockmap_free(struct sockmap *m)
 		return;
 	for (int i = 0; i < NSETS; i++) {
 		free(m->set[i].v);
-		free(m->set[i].exact);
-		free(m->set[i].bound);
+		htab_release(&m->set[i].exact);
+		htab_release(&m->set[i].bound);
 	}
 	if (m->nl)
 		mnl_socket_close(m->nl);
-	free(m->local);
+	localaddr_free(m->own);
 	free(m->buf);
 	free(m);
 }
@@ -148,96 +150,62 @@ size_t sockmap_count(const struct sockmap *m, uint8_t l4proto)
 
 /* --- keys ------------------------------------------------------------------ */
 
-static void to_key(int family, const void *a, uint8_t out[16])
+static uint64_t hash_bound(const uint8_t l[16], uint16_t lport)
 {
-	if (family == AF_INET) {
-		memset(out, 0, 10);
-		out[10] = out[11] = 0xff;
-		memcpy(out + 12, a, 4);
-	} else {
-		memcpy(out, a, 16);
-	}
+	return hash_bytes_seed(l, 16, lport);
 }
 
-static uint32_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 33;
-	return (uint32_t)h;
-}
-
-static uint64_t addr_fold(const uint8_t a[16])
-{
-	uint64_t x, y;
-
-	memcpy(&x, a, 8);
-	memcpy(&y, a + 8, 8);
-	return x * 0x9e3779b97f4a7c15ULL ^ y;
-}
-
-static uint32_t hash_bound(const uint8_t l[16], uint16_t lport)
-{
-	return mix(addr_fold(l) + lport);
-}
-
-static uint32_t hash_exact(const uint8_t l[16], uint16_t lport,
+static uint64_t hash_exact(const uint8_t l[16], uint16_t lport,
 			   const uint8_t r[16], uint16_t rport)
 {
-	return mix(addr_fold(l) * 31 + addr_fold(r) + ((uint64_t)lport << 16 | rport));
+	uint8_t k[32];
+
+	memcpy(k, l, 16);
+	memcpy(k + 16, r, 16);
+	return hash_bytes_seed(k, sizeof(k), (uint64_t)lport << 16 | rport);
 }
 
-/* --- this host's addresses ------------------------------------------------ */
-
-static int key_cmp(const void *a, const void *b)
+/* getifaddrs() asks the calling thread's namespace: a map made in another
+ * one reads its addresses there. */
+static void own_load(struct sockmap *m)
 {
-	return memcmp(a, b, 16);
-}
+	struct netns_visit v;
 
-static void load_local(struct sockmap *m)
-{
-	struct ifaddrs *ifa, *i;
-	size_t n = 0;
-
-	m->local_gen = m->gen;
-	m->local_ns = mono_ns();
-	if (getifaddrs(&ifa) < 0)
-		return;
-	for (i = ifa; i; i = i->ifa_next)
-		n++;
-	free(m->local);
-	m->nlocal = 0;
-	m->local = malloc((n ? n : 1) * 16);
-	if (!m->local) {
-		freeifaddrs(ifa);
+	if (m->netns_fd < 0) {
+		localaddr_refresh(m->own);	/* on failure the old list */
 		return;
 	}
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			to_key(AF_INET, &((struct sockaddr_in *)(void *)i->ifa_addr)->sin_addr,
-			       m->local[m->nlocal++]);
-		else if (i->ifa_addr->sa_family == AF_INET6)
-			to_key(AF_INET6, &((struct sockaddr_in6 *)(void *)i->ifa_addr)->sin6_addr,
-			       m->local[m->nlocal++]);
-	}
-	freeifaddrs(ifa);
-	qsort(m->local, m->nlocal, 16, key_cmp);
+	if (netns_enter(&v, m->netns_fd) < 0)
+		return;
+	localaddr_refresh(m->own);
+	if (netns_leave(&v) < 0)
+		abort();	/* every later socket would open in there */
 }
 
-static bool is_local(struct sockmap *m, const uint8_t k[16])
+void sockmap_set_netns(struct sockmap *m, int fd)
 {
-	static const uint8_t lo6[16] = { [15] = 1 };
-	static const uint8_t v4pre[12] = { [10] = 0xff, [11] = 0xff };
+	m->netns_fd = fd;
+	m->own_gen = m->gen - 1;	/* read them again */
+}
 
-	if (!memcmp(k, lo6, 16) || (!memcmp(k, v4pre, 12) && k[12] == 127))
+/* This host's own address (or loopback); the interface list is read again
+ * once a scan, and at most every SOCKMAP_REFRESH_MS. */
+static bool is_this_host(struct sockmap *m, const uint8_t k[16])
+{
+	union flow_addr a;
+	int family;
+
+	memcpy(a.b, k, 16);
+	family = addr_unmap(AF_INET6, &a, &a);
+	if (addr_is_loopback(family, &a))
 		return true;
-	if (m->local_gen != m->gen || mono_ns() - m->local_ns > SOCKMAP_REFRESH_MS * 1000000ull)
-		load_local(m);
-	return m->local && bsearch(k, m->local, m->nlocal, 16, key_cmp);
+	if (m->own_gen != m->gen ||
+	    clock_mono_ns() - m->own_ns > SOCKMAP_REFRESH_MS * 1000000ull) {
+		m->own_gen = m->gen;
+		m->own_ns = clock_mono_ns();
+		own_load(m);
+	}
+	return localaddr_has(m->own, family, &a);
 }
 
 /* --- dump ------------------------------------------------------------------ */
@@ -280,8 +248,8 @@ static int add_sock(const struct nlmsghdr *nlh, void *data)
 	}
 	e = &s->v[s->n];
 	memset(e, 0, sizeof(*e));
-	to_key(d->idiag_family, d->id.idiag_src, e->laddr);
-	to_key(d->idiag_family, d->id.idiag_dst, e->raddr);
+	addr_to_v6(d->idiag_family, d->id.idiag_src, e->laddr);
+	addr_to_v6(d->idiag_family, d->id.idiag_dst, e->raddr);
 	e->lport = ntohs(d->id.idiag_sport);
 	e->rport = ntohs(d->id.idiag_dport);
 	e->state = d->idiag_state;
@@ -335,47 +303,34 @@ static int dump_family(struct sockmap *m, struct sockset *s, int family)
 	}
 }
 
-static int grow_heads(struct sockset *s)
+/* Index the dump in dump order, so that the first of several sockets on
+ * one key (SO_REUSEPORT) is found first. */
+static bool is_bound(const struct sockset *s, const struct sent *e)
 {
-	size_t want = 64;
-
-	while (want < s->n * 2)
-		want *= 2;
-	if (want != s->nhead) {
-		uint32_t *x = realloc(s->exact, want * sizeof(*x));
-		uint32_t *b = x ? realloc(s->bound, want * sizeof(*b)) : NULL;
-
-		if (x)
-			s->exact = x;
-		if (!b)
-			return -1;
-		s->bound = b;
-		s->nhead = want;
-	}
-	memset(s->exact, 0, s->nhead * sizeof(*s->exact));
-	memset(s->bound, 0, s->nhead * sizeof(*s->bound));
-	return 0;
+	return s->stream ? e->state == ST_LISTEN : e->rport == 0;
 }
 
-static void index_set(struct sockset *s)
+static int index_set(struct sockset *s)
 {
-	size_t mask = s->nhead - 1;
+	size_t nbound = 0;
 
-	/* Backwards, so that each chain lists sockets in dump order and the
-	 * first of several on one key (SO_REUSEPORT) is found first. */
-	for (size_t i = s->n; i-- > 0;) {
-		struct sent *e = &s->v[i];
-		uint32_t *head;
+	for (size_t i = 0; i < s->n; i++)
+		nbound += is_bound(s, &s->v[i]);
+	htab_clear(&s->exact);
+	htab_clear(&s->bound);
+	if (htab_reserve(&s->exact, s->n - nbound) < 0 || htab_reserve(&s->bound, nbound) < 0)
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sent *e = &s->v[i];
 
-		if (s->stream ? e->state == ST_LISTEN : e->rport == 0)
-			head = &s->bound[hash_bound(e->laddr, e->lport) & mask];
+		/* cannot fail: room reserved */
+		if (is_bound(s, e))
+			htab_put(&s->bound, hash_bound(e->laddr, e->lport), i + 1);
 		else if (e->rport != 0)
-			head = &s->exact[hash_exact(e->laddr, e->lport, e->raddr, e->rport) & mask];
-		else
-			continue;	/* bound, not listening: owns no flow */
-		e->next = *head;
-		*head = (uint32_t)(i + 1);
+			htab_put(&s->exact, hash_exact(e->laddr, e->lport, e->raddr, e->rport), i + 1);
+		/* else bound, not listening: owns no flow */
 	}
+	return 0;
 }
 
 int sockmap_refresh(struct sockmap *m, uint8_t l4proto)
@@ -389,7 +344,7 @@ int sockmap_refresh(struct sockmap *m, uint8_t l4proto)
 	}
 	s->n = 0;
 	s->gen = m->gen;
-	s->dumped_ns = mono_ns();
+	refresh_begin(&s->again);
 	for (int f = 0; f < 2; f++) {
 		if (s->unsupported[f])
 			continue;
@@ -404,19 +359,14 @@ int sockmap_refresh(struct sockmap *m, uint8_t l4proto)
 		    err == EAFNOSUPPORT || err == EINVAL)
 			s->unsupported[f] = true;
 	}
-	if (grow_heads(s) < 0) {
+	if (index_set(s) < 0) {
 		s->n = 0;
+		htab_clear(&s->exact);
+		htab_clear(&s->bound);
 		errno = ENOMEM;
 		return -1;
 	}
-	index_set(s);
-	/* A miss may dump again after SOCKMAP_REFRESH_MS, or ten times what
-	 * this dump cost if that is longer: at most ~10% of the time. */
-	{
-		uint64_t cost = mono_ns() - s->dumped_ns, wait = SOCKMAP_REFRESH_MS * 1000000ull;
-
-		s->next_ns = mono_ns() + (cost * 10 > wait ? cost * 10 : wait);
-	}
+	refresh_done(&s->again);
 	if (!ok) {
 		errno = err;
 		return -1;
@@ -436,12 +386,11 @@ static void fill(const struct sent *e, struct sockmap_sock *out)
 static const struct sent *exact_key(const struct sockset *s, const uint8_t l[16],
 				    uint16_t lport, const uint8_t r[16], uint16_t rport)
 {
-	uint32_t i;
+	struct htab_pos pos;
+	uintptr_t i;
 
-	if (!s->nhead)
-		return NULL;
-	i = s->exact[hash_exact(l, lport, r, rport) & (s->nhead - 1)];
-	for (; i; i = s->v[i - 1].next) {
+	for (i = htab_first(&s->exact, hash_exact(l, lport, r, rport), &pos); i;
+	     i = htab_next(&s->exact, &pos)) {
 		const struct sent *e = &s->v[i - 1];
 
 		if (e->lport == lport && e->rport == rport &&
@@ -454,12 +403,11 @@ static const struct sent *exact_key(const struct sockset *s, const uint8_t l[16]
 static const struct sent *bound_one(const struct sockset *s, const uint8_t l[16],
 				    uint16_t lport, bool need_dual)
 {
-	uint32_t i;
+	struct htab_pos pos;
+	uintptr_t i;
 
-	if (!s->nhead)
-		return NULL;
-	i = s->bound[hash_bound(l, lport) & (s->nhead - 1)];
-	for (; i; i = s->v[i - 1].next) {
+	for (i = htab_first(&s->bound, hash_bound(l, lport), &pos); i;
+	     i = htab_next(&s->bound, &pos)) {
 		const struct sent *e = &s->v[i - 1];
 
 		if (e->lport == lport && !memcmp(e->laddr, l, 16) &&
@@ -467,13 +415,6 @@ static const struct sent *bound_one(const struct sockset *s, const uint8_t l[16]
 			return e;
 	}
 	return NULL;
-}
-
-static bool is_mapped(const uint8_t k[16])
-{
-	static const uint8_t v4pre[12] = { [10] = 0xff, [11] = 0xff };
-
-	return !memcmp(k, v4pre, 12);
 }
 
 /* laddr:lport itself, then the wildcard of its family, then for IPv4 the
@@ -484,10 +425,12 @@ static const struct sent *bound_key(const struct sockset *s, const uint8_t l[16]
 	static const uint8_t any6[16];
 	static const uint8_t any4[16] = { [10] = 0xff, [11] = 0xff };
 	const struct sent *e = bound_one(s, l, lport, false);
+	union flow_addr a;
 
 	if (e)
 		return e;
-	if (is_mapped(l)) {
+	memcpy(a.b, l, 16);
+	if (addr_is_v4mapped(AF_INET6, &a)) {
 		e = bound_one(s, any4, lport, false);
 		return e ? e : bound_one(s, any6, lport, true);
 	}
@@ -516,8 +459,8 @@ bool sockmap_find_exact(struct sockmap *m, uint8_t l4proto, int family,
 
 	if (!s)
 		return false;
-	to_key(family, laddr, l);
-	to_key(family, raddr, r);
+	addr_to_v6(family, laddr, l);
+	addr_to_v6(family, raddr, r);
 	e = exact_key(s, l, lport, r, rport);
 	if (e)
 		fill(e, out);
@@ -534,7 +477,7 @@ bool sockmap_find_bound(struct sockmap *m, uint8_t l4proto, int family,
 
 	if (!s)
 		return false;
-	to_key(family, laddr, l);
+	addr_to_v6(family, laddr, l);
 	e = bound_key(s, l, lport);
 	if (e)
 		fill(e, out);
@@ -550,12 +493,12 @@ static bool try_flow(struct sockmap *m, const struct sockset *s, const struct fl
 	const struct sent *a, *b, *l;
 	bool queued;
 
-	to_key(f->family, &o->src, os);
-	to_key(f->family, &o->dst, od);
+	addr_to_v6(f->family, &o->src, os);
+	addr_to_v6(f->family, &o->dst, od);
 	if ((f->has & (FLOW_HAS_REPLY | FLOW_HAS_REPLY_PORTS)) ==
 	    (FLOW_HAS_REPLY | FLOW_HAS_REPLY_PORTS)) {
-		to_key(f->family, &f->reply.src, rs);
-		to_key(f->family, &f->reply.dst, rd);
+		addr_to_v6(f->family, &f->reply.src, rs);
+		addr_to_v6(f->family, &f->reply.dst, rd);
 		rsport = f->reply.sport;
 		rdport = f->reply.dport;
 	} else {
@@ -578,11 +521,11 @@ static bool try_flow(struct sockmap *m, const struct sockset *s, const struct fl
 	}
 	if (!s->stream) {
 		/* 3, 4: unconnected datagram sockets */
-		if (is_local(m, os) && (l = bound_key(s, os, o->sport))) {
+		if (is_this_host(m, os) && (l = bound_key(s, os, o->sport))) {
 			fill(l, out);
 			return true;
 		}
-		if (is_local(m, rs) && (l = bound_key(s, rs, rsport))) {
+		if (is_this_host(m, rs) && (l = bound_key(s, rs, rsport))) {
 			fill(l, out);
 			return true;
 		}
@@ -592,7 +535,7 @@ static bool try_flow(struct sockmap *m, const struct sockset *s, const struct fl
 	 * listener's process; one that is closing has no owner left. */
 	queued = b ? b->state == ST_ESTABLISHED || b->state == ST_SYN_RECV
 		   : f->state && !strcmp(f->state, "SYN_RECV");
-	if (queued && is_local(m, rs) && (l = bound_key(s, rs, rsport))) {
+	if (queued && is_this_host(m, rs) && (l = bound_key(s, rs, rsport))) {
 		fill(l, out);
 		if (b)
 			out->uid = b->uid;
@@ -615,7 +558,7 @@ bool sockmap_find_flow(struct sockmap *m, const struct flow *f, struct sockmap_s
 	if (try_flow(m, s, f, out))
 		return true;
 	/* A socket newer than the dump: look again, but not too often. */
-	if (mono_ns() < s->next_ns)
+	if (!refresh_due(&s->again))
 		return false;
 	if (sockmap_refresh(m, f->l4proto) < 0)
 		return false;

@@ -5,8 +5,9 @@
  * UDP-lite, SCTP and DCCP where the kernel has them; IPv4 and IPv6), read
  * with one NETLINK_SOCK_DIAG inet_diag dump per family and transport, and
  * only for a transport that a flow asks about.  Memory is proportional to
- * the number of sockets in the namespace (about 64 bytes each plus the hash
- * heads); it is a snapshot, replaced by each dump, not a growing cache.
+ * the number of sockets in the namespace (about 64 bytes each plus 16 to
+ * 32 of index); it is a snapshot, replaced by each dump, not a growing
+ * cache.
  *
  * Which socket owns a flow (sockmap_find_flow), first match wins:
  *   1. the originator's socket, exactly: local = orig.src:sport,
@@ -54,6 +55,11 @@ struct sockmap_sock {
 struct sockmap *sockmap_new(void);
 
 void sockmap_free(struct sockmap *m);
+
+/* Take the host's addresses of rules 3 and 4 from the network namespace
+ * open on fd (the caller's, kept open), not from the calling thread's: for
+ * a map made inside another namespace (netns.h).  -1: the thread's own. */
+void sockmap_set_netns(struct sockmap *m, int fd);
 
 /* Start a new scan: the next look-up of each transport dumps it again. */
 void sockmap_invalidate(struct sockmap *m);
