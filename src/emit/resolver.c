@@ -42,10 +42,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "clock.h"
+#include "htab.h"
+#include "notice.h"
 #include "utf8.h"
 
-#define HASH_SIZE 262144u	/* buckets: about one per entry the bounds allow */
 #define CHECK_NS 1000000000ull	/* least time between two looks at the files */
 #define DRAIN_BATCHES 8		/* epoll batches per drain: the stream comes first */
 #define HOSTS_PATH "/etc/hosts"
@@ -59,7 +61,6 @@ struct rwait {
 };
 
 struct rentry {
-	struct rentry *hnext;			/* hash chain */
 	struct rentry *prev, *next;		/* list of its state, MRU first */
 	uint8_t family, state;
 	bool refresh;				/* positive, a new query pending */
@@ -95,7 +96,6 @@ struct rquery {
 };
 
 struct hent {
-	struct hent *next;
 	uint8_t family;
 	union flow_addr a;
 	char name[];
@@ -103,8 +103,8 @@ struct hent {
 
 struct hosts {
 	struct hosts *retired_next;
-	struct hent **b;
-	unsigned int mask, n;
+	struct htab idx;			/* addr_hash -> struct hent */
+	unsigned int n;
 };
 
 struct fstamp {
@@ -120,7 +120,7 @@ struct resolver {
 	unsigned int gen;
 	bool closing;
 	int epfd;
-	struct rentry **hash;
+	struct htab cache;			/* addr_hash -> struct rentry */
 	struct rlist pos, neg, pend;
 	struct rreq *ring;			/* RESOLVER_QUEUE_MAX */
 	unsigned int qhead, qlen;
@@ -142,27 +142,6 @@ struct resolver {
 	struct rreq ns[RESOLVER_MAX_NS];
 	struct resolver_stats st;
 };
-
-static size_t addr_len(int family)
-{
-	return family == AF_INET ? 4 : 16;
-}
-
-static unsigned int addr_hash(int family, const union flow_addr *a)
-{
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)family;
-
-	for (size_t i = 0; i < addr_len(family); i++) {
-		h ^= a->b[i];
-		h *= 1099511628211ull;
-	}
-	return (unsigned int)(h ^ (h >> 32));
-}
-
-static bool addr_eq(int fa, const union flow_addr *a, int fb, const union flow_addr *b)
-{
-	return fa == fb && !memcmp(a->b, b->b, addr_len(fa));
-}
 
 /* A name as it will be written: valid UTF-8, no trailing dot; NULL when
  * nothing is left. */
@@ -187,27 +166,29 @@ static char *clean_name(const char *host, size_t len)
 
 static void hosts_free(struct hosts *h)
 {
+	uintptr_t v;
+
 	if (!h)
 		return;
-	for (unsigned int i = 0; h->b && i <= h->mask; i++) {
-		while (h->b[i]) {
-			struct hent *x = h->b[i];
-
-			h->b[i] = x->next;
-			free(x);
-		}
-	}
-	free(h->b);
+	for (size_t pos = 0; (v = htab_each(&h->idx, &pos));)
+		free((struct hent *)v);
+	htab_release(&h->idx);
 	free(h);
 }
 
 static const char *hosts_find(const struct hosts *h, int family, const union flow_addr *a)
 {
-	if (!h || !h->n)
+	struct htab_pos pos;
+
+	if (!h)
 		return NULL;
-	for (const struct hent *x = h->b[addr_hash(family, a) & h->mask]; x; x = x->next)
+	for (uintptr_t v = htab_first(&h->idx, addr_hash(family, a), &pos); v;
+	     v = htab_next(&h->idx, &pos)) {
+		const struct hent *x = (const struct hent *)v;
+
 		if (addr_eq(x->family, &x->a, family, a))
 			return x->name;
+	}
 	return NULL;
 }
 
@@ -225,12 +206,7 @@ static int parse_addr(char *s, int *family, union flow_addr *a)
 	}
 	if (inet_pton(AF_INET6, s, a) != 1)
 		return -1;
-	*family = AF_INET6;
-	if (IN6_IS_ADDR_V4MAPPED(&a->v6)) {
-		a->w[0] = a->w[3];
-		a->w[1] = a->w[2] = a->w[3] = 0;
-		*family = AF_INET;
-	}
+	*family = addr_unmap(AF_INET6, a, a);
 	return 0;
 }
 
@@ -246,12 +222,11 @@ static struct hosts *hosts_read(const char *path, int verbose)
 	if (!f)
 		return NULL;
 	h = calloc(1, sizeof(*h));
-	if (!h || !(h->b = calloc(1024, sizeof(*h->b)))) {
-		free(h);
+	if (!h) {
 		fclose(f);
 		return NULL;
 	}
-	h->mask = 1023;
+	htab_init(&h->idx);
 	while (fgets(line, sizeof(line), f)) {
 		char *save, *as, *ns, *hash = strchr(line, '#');
 		union flow_addr a;
@@ -259,7 +234,6 @@ static struct hosts *hosts_read(const char *path, int verbose)
 		size_t nlen;
 		char *name;
 		int family;
-		unsigned int b;
 
 		if (hash)
 			*hash = '\0';
@@ -284,35 +258,16 @@ static struct hosts *hosts_read(const char *path, int verbose)
 		x->a = a;
 		memcpy(x->name, name, nlen + 1);
 		free(name);
-		if (h->n + 1 > (h->mask + 1) * 2) {
-			/* grow: a hosts file of ad-blocking lists is big */
-			unsigned int nm = (h->mask + 1) * 4 - 1;
-			struct hent **nb = calloc((size_t)nm + 1, sizeof(*nb));
-
-			if (nb) {
-				for (unsigned int i = 0; i <= h->mask; i++) {
-					while (h->b[i]) {
-						struct hent *y = h->b[i];
-
-						h->b[i] = y->next;
-						y->next = nb[addr_hash(y->family, &y->a) & nm];
-						nb[addr_hash(y->family, &y->a) & nm] = y;
-					}
-				}
-				free(h->b);
-				h->b = nb;
-				h->mask = nm;
-			}
+		if (htab_put(&h->idx, addr_hash(family, &a), (uintptr_t)x) < 0) {
+			free(x);
+			break;
 		}
-		b = addr_hash(family, &a) & h->mask;
-		x->next = h->b[b];
-		h->b[b] = x;
 		h->n++;
 	}
 	fclose(f);
 	if (full && verbose)
-		fprintf(stderr, "flowtop-emit: more than %u addresses in '%s': the rest are left out\n",
-			RESOLVER_HOSTS_MAX, path);
+		notice("more than %u addresses in '%s': the rest are left out",
+		       RESOLVER_HOSTS_MAX, path);
 	return h;
 }
 
@@ -341,11 +296,15 @@ static bool file_changed(const char *path, struct fstamp *st)
 
 static struct rentry *cache_find(const struct resolver *r, int family, const union flow_addr *a)
 {
-	struct rentry *e = r->hash[addr_hash(family, a) & (HASH_SIZE - 1)];
+	struct htab_pos pos;
 
-	for (; e; e = e->hnext)
+	for (uintptr_t v = htab_first(&r->cache, addr_hash(family, a), &pos); v;
+	     v = htab_next(&r->cache, &pos)) {
+		struct rentry *e = (struct rentry *)v;
+
 		if (addr_eq(e->family, &e->a, family, a))
 			return e;
+	}
 	return NULL;
 }
 
@@ -402,11 +361,7 @@ static void waiters_free(struct resolver *r, struct rentry *e)
 
 static void entry_remove(struct resolver *r, struct rentry *e)
 {
-	struct rentry **p = &r->hash[addr_hash(e->family, &e->a) & (HASH_SIZE - 1)];
-
-	while (*p != e)
-		p = &(*p)->hnext;
-	*p = e->hnext;
+	htab_del(&r->cache, addr_hash(e->family, &e->a), (uintptr_t)e);
 	list_unlink(list_of(r, e->state), e);
 	waiters_free(r, e);
 	free(e->name);
@@ -741,9 +696,9 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *abuf, 
 	if (r->verbose > 1) {
 		char buf[INET6_ADDRSTRLEN];
 
-		fprintf(stderr, "flowtop-emit: no name for %s: %s\n",
-			flow_addr_str(qq->q.family, &qq->q.a, buf, sizeof(buf)),
-			got < 0 ? "malformed answer" : ares_strerror(status));
+		notice("no name for %s: %s",
+		       flow_addr_str(qq->q.family, &qq->q.a, buf, sizeof(buf)),
+		       got < 0 ? "malformed answer" : ares_strerror(status));
 	}
 	free(qq);
 }
@@ -798,8 +753,7 @@ static void on_sock_state(void *data, ares_socket_t fd, int readable, int writab
 	ev.data.fd = fd;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 && errno == ENOENT &&
 	    epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
-		fprintf(stderr, "flowtop-emit: cannot watch a name server socket: %s\n",
-			strerror(errno));
+		notice_error("cannot watch a name server socket: %s", strerror(errno));
 }
 
 /* "timeout:N" and "attempts:N" among the words of an options line. */
@@ -871,21 +825,13 @@ static void read_nameservers(struct resolver *r)
 		struct rreq *ns = &r->ns[r->nns];
 
 		memset(ns, 0, sizeof(*ns));
-		if (n->family == AF_INET) {
+		if (n->family == AF_INET)
 			memcpy(ns->a.b, &n->addr.addr4, 4);
-		} else if (n->family == AF_INET6) {
+		else if (n->family == AF_INET6)
 			memcpy(ns->a.b, &n->addr.addr6, 16);
-			if (IN6_IS_ADDR_V4MAPPED(&ns->a.v6)) {
-				ns->a.w[0] = ns->a.w[3];
-				ns->a.w[1] = ns->a.w[2] = ns->a.w[3] = 0;
-				ns->family = AF_INET;
-				r->nns++;
-				continue;
-			}
-		} else {
+		else
 			continue;
-		}
-		ns->family = (uint8_t)n->family;
+		ns->family = (uint8_t)addr_unmap(n->family, &ns->a, &ns->a);
 		r->nns++;
 	}
 	ares_free_data(list);
@@ -899,8 +845,8 @@ static void channel_renew(struct resolver *r)
 	int rc = channel_make(r, &ch);
 
 	if (rc != ARES_SUCCESS) {
-		fprintf(stderr, "flowtop-emit: cannot read the changed '%s': %s; "
-			"keeping the old name servers\n", RESOLV_PATH, ares_strerror(rc));
+		notice_error("cannot read the changed '%s': %s; keeping the old name servers",
+			     RESOLV_PATH, ares_strerror(rc));
 		return;
 	}
 	r->ch = ch;
@@ -913,8 +859,8 @@ static void channel_renew(struct resolver *r)
 		if (e->failed)
 			e->expire = 0;
 	if (r->verbose)
-		fprintf(stderr, "flowtop-emit: '%s' changed: %u name server(s), %u ms a try, "
-			"%u tries\n", RESOLV_PATH, r->nns, r->try_ms, r->tries);
+		notice("'%s' changed: %u name server(s), %u ms a try, %u tries",
+		       RESOLV_PATH, r->nns, r->try_ms, r->tries);
 }
 
 /* A new hosts file also answers the queries still pending. */
@@ -954,15 +900,8 @@ static void check_files(struct resolver *r, uint64_t now)
 /* Addresses never asked about: no name to find, or our own name servers. */
 static bool skip_addr(const struct resolver *r, int family, const union flow_addr *a)
 {
-	if (family == AF_INET) {
-		if (a->b[0] == 0 || a->b[0] >= 224)	/* this-net, multicast, broadcast */
-			return true;
-	} else if (family == AF_INET6) {
-		if (IN6_IS_ADDR_UNSPECIFIED(&a->v6) || a->b[0] == 0xff)
-			return true;
-	} else {
+	if (addr_is_no_host(family, a))
 		return true;
-	}
 	for (unsigned int i = 0; i < r->nns; i++)
 		if (addr_eq(r->ns[i].family, &r->ns[i].a, family, a))
 			return true;
@@ -1011,15 +950,12 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 	struct rentry *e;
 	const char *name;
 	uint64_t now;
-	unsigned int h;
 
 	if (!r || !a)
 		return NULL;
-	if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a->v6)) {
-		memset(&v4, 0, sizeof(v4));
-		v4.w[0] = a->w[3];
+	if (addr_is_v4mapped(family, a)) {
+		family = addr_unmap(family, a, &v4);
 		a = &v4;
-		family = AF_INET;
 	}
 	if (skip_addr(r, family, a))
 		return NULL;
@@ -1077,10 +1013,11 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 	e->family = (uint8_t)family;
 	memcpy(e->a.b, a->b, addr_len(family));
 	e->state = ST_PENDING;
+	if (htab_put(&r->cache, addr_hash(family, a), (uintptr_t)e) < 0) {
+		free(e);
+		return NULL;
+	}
 	list_push(&r->pend, e);
-	h = addr_hash(family, a) & (HASH_SIZE - 1);
-	e->hnext = r->hash[h];
-	r->hash[h] = e;
 	check_files(r, clock_mono_ns());
 	if (!ask(r, family, a)) {
 		entry_remove(r, e);
@@ -1243,8 +1180,9 @@ struct resolver *resolver_new(unsigned int max_inflight, int verbose)
 	struct resolver *r = calloc(1, sizeof(*r));
 	int err = ENOMEM, rc;
 
-	if (!r || !(r->hash = calloc(HASH_SIZE, sizeof(*r->hash))) ||
-	    !(r->ring = calloc(RESOLVER_QUEUE_MAX, sizeof(*r->ring))))
+	if (r)
+		htab_init(&r->cache);
+	if (!r || !(r->ring = calloc(RESOLVER_QUEUE_MAX, sizeof(*r->ring))))
 		goto fail;
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0) {
@@ -1260,10 +1198,9 @@ struct resolver *resolver_new(unsigned int max_inflight, int verbose)
 	if (rc == ARES_SUCCESS && (rc = channel_make(r, &r->ch)) != ARES_SUCCESS)
 		ares_library_cleanup();
 	if (rc != ARES_SUCCESS) {
-		fprintf(stderr, "flowtop-emit: cannot set up reverse DNS: %s\n", ares_strerror(rc));
+		notice_error("cannot set up reverse DNS: %s", ares_strerror(rc));
 		close(r->epfd);
 		free(r->ring);
-		free(r->hash);
 		free(r);
 		errno = rc == ARES_ENOMEM ? ENOMEM : EINVAL;
 		return NULL;
@@ -1274,18 +1211,16 @@ struct resolver *resolver_new(unsigned int max_inflight, int verbose)
 	r->hosts = hosts_read(HOSTS_PATH, verbose);
 	r->next_check = clock_mono_ns() + CHECK_NS;
 	if (verbose)
-		fprintf(stderr, "flowtop-emit: reverse DNS with c-ares %s: %u name server(s) "
-			"(never looked up), %u ms a try, %u tries, %u queries in flight at most, "
-			"%u addresses in '%s'\n", ares_version(NULL), r->nns, r->try_ms, r->tries,
-			r->max_inflight, r->hosts ? r->hosts->n : 0, HOSTS_PATH);
+		notice("reverse DNS with c-ares %s: %u name server(s) (never looked up), "
+		       "%u ms a try, %u tries, %u queries in flight at most, %u addresses in '%s'",
+		       ares_version(NULL), r->nns, r->try_ms, r->tries, r->max_inflight,
+		       r->hosts ? r->hosts->n : 0, HOSTS_PATH);
 	return r;
 
 fail:
-	fprintf(stderr, "flowtop-emit: cannot set up reverse DNS: %s\n", strerror(err));
-	if (r) {
+	notice_error("cannot set up reverse DNS: %s", strerror(err));
+	if (r)
 		free(r->ring);
-		free(r->hash);
-	}
 	free(r);
 	errno = err;
 	return NULL;
@@ -1299,25 +1234,27 @@ void resolver_free(struct resolver *r)
 		struct resolver_stats st;
 
 		resolver_stats(r, &st);
-		fprintf(stderr, "flowtop-emit: reverse DNS: %lu queries sent, %lu answered with a "
-			"name, %lu NXDOMAIN or no name, %lu timed out, %lu failed, %u in flight at "
-			"peak, %lu cache hits, %lu hosts-file answers, %lu not queued (queue full)\n",
-			st.sent, st.answered, st.nxdomain, st.timedout, st.failed, st.peak_inflight,
-			st.cache_hits, st.hosts_hits, st.dropped);
+		notice("reverse DNS: %lu queries sent, %lu answered with a name, %lu NXDOMAIN "
+		       "or no name, %lu timed out, %lu failed, %u in flight at peak, %lu cache "
+		       "hits, %lu hosts-file answers, %lu not queued (queue full)",
+		       st.sent, st.answered, st.nxdomain, st.timedout, st.failed, st.peak_inflight,
+		       st.cache_hits, st.hosts_hits, st.dropped);
 	}
 	r->closing = true;
 	ares_destroy(r->ch);	/* in-flight queries end here, through on_answer */
 	ares_library_cleanup();
 	close(r->epfd);
-	for (unsigned int i = 0; i < HASH_SIZE; i++) {
-		while (r->hash[i]) {
-			struct rentry *e = r->hash[i];
+	{
+		uintptr_t v;
 
-			r->hash[i] = e->hnext;
+		for (size_t pos = 0; (v = htab_each(&r->cache, &pos));) {
+			struct rentry *e = (struct rentry *)v;
+
 			waiters_free(r, e);
 			free(e->name);
 			free(e);
 		}
+		htab_release(&r->cache);
 	}
 	resolver_take_waiters(r, NULL, NULL, NULL);
 	while (r->retired) {
@@ -1328,6 +1265,5 @@ void resolver_free(struct resolver *r)
 	}
 	hosts_free(r->hosts);
 	free(r->ring);
-	free(r->hash);
 	free(r);
 }
