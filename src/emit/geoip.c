@@ -11,7 +11,10 @@
  *
  * A look-up costs a walk of the search tree; decoding a record costs more,
  * and many addresses share a record (a /24 of one city), so decoded records
- * are cached by their offset as well as results by address.
+ * are cached by their offset as well as results by address.  Both caches
+ * are direct-mapped arrays rather than lib's htab: a colliding key simply
+ * replaces the one before it, so their memory is fixed and they need no
+ * eviction.
  */
 #include "geoip.h"
 
@@ -27,7 +30,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "country.h"
+#include "hash.h"
+#include "intern.h"
 #include "notice.h"
 #include "utf8.h"
 
@@ -66,112 +72,30 @@ struct addr_slot {
 	struct flow_geo geo;
 };
 
-/* Interned strings: an open-addressing set over arena chunks. */
-struct pool_chunk {
-	struct pool_chunk *next;
-	size_t used, size;
-	char data[];
-};
-
 struct geoip {
 	struct geoip_db db[GEOIP_MAX_DB];
 	int ndb;
 	int verbose;
 	struct addr_slot *addr;		/* GEOIP_ADDR_CACHE */
 	struct rec_slot *rec;		/* GEOIP_REC_CACHE */
-	const char **set;		/* interned strings */
-	size_t set_cap, set_n;
-	size_t pool_bytes;
-	struct pool_chunk *chunks;
+	struct intern *names;		/* at most GEOIP_POOL_MAX */
 };
 
 /* ---- interning ---------------------------------------------------------- */
-
-static uint64_t hash_bytes(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-
-	while (n--) {
-		h ^= *s++;
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
-static int pool_grow_set(struct geoip *g)
-{
-	size_t cap = g->set_cap ? g->set_cap * 2 : 1024;
-	const char **set = calloc(cap, sizeof(*set));
-
-	if (!set)
-		return -1;
-	for (size_t i = 0; i < g->set_cap; i++) {
-		const char *s = g->set[i];
-		size_t j;
-
-		if (!s)
-			continue;
-		j = hash_bytes(s, strlen(s)) & (cap - 1);
-		while (set[j])
-			j = (j + 1) & (cap - 1);
-		set[j] = s;
-	}
-	free(g->set);
-	g->set = set;
-	g->set_cap = cap;
-	return 0;
-}
-
-static char *pool_alloc(struct geoip *g, size_t n)
-{
-	struct pool_chunk *c = g->chunks;
-
-	if (!c || c->size - c->used < n) {
-		size_t size = n > 65536 ? n : 65536;
-
-		c = malloc(sizeof(*c) + size);
-		if (!c)
-			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = g->chunks;
-		g->chunks = c;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
 
 /* The one stored copy of s[0..len), made valid UTF-8; NULL when empty or
  * when the pool is full. */
 static const char *pool_intern(struct geoip *g, const char *s, size_t len)
 {
 	char buf[NAME_MAX_LEN];
-	size_t n, j;
-	char *copy;
+	size_t n;
 
 	if (len == 0)
 		return NULL;
 	n = utf8_repair(s, len, buf, sizeof(buf));
 	if (n == 0)
 		return NULL;
-	if ((g->set_n + 1) * 2 > g->set_cap && pool_grow_set(g) < 0)
-		return NULL;
-	j = hash_bytes(buf, n) & (g->set_cap - 1);
-	for (; g->set[j]; j = (j + 1) & (g->set_cap - 1))
-		if (strncmp(g->set[j], buf, n) == 0 && g->set[j][n] == '\0')
-			return g->set[j];
-	if (g->pool_bytes + n + 1 > GEOIP_POOL_MAX)
-		return NULL;
-	copy = pool_alloc(g, n + 1);
-	if (!copy)
-		return NULL;
-	memcpy(copy, buf, n);
-	copy[n] = '\0';
-	g->pool_bytes += n + 1;
-	g->set[j] = copy;
-	g->set_n++;
-	return copy;
+	return intern_str(g->names, buf, n);
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -209,7 +133,7 @@ static int db_open(struct geoip *g, const char *path)
 	int st;
 
 	if (g->ndb >= GEOIP_MAX_DB) {
-		fprintf(stderr, "flowtop-emit: too many GeoIP databases, ignoring '%s'\n", path);
+		notice_error("too many GeoIP databases, ignoring '%s'", path);
 		return -1;
 	}
 	d = &g->db[g->ndb];
@@ -220,26 +144,22 @@ static int db_open(struct geoip *g, const char *path)
 		int e = errno;
 
 		/* the system's reason says more than "error opening the file" */
-		if (st == MMDB_FILE_OPEN_ERROR && e)
-			fprintf(stderr, "flowtop-emit: cannot open GeoIP database '%s': %s\n",
-				path, strerror(e));
-		else
-			fprintf(stderr, "flowtop-emit: cannot open GeoIP database '%s': %s\n",
-				path, MMDB_strerror(st));
+		notice_error("cannot open GeoIP database '%s': %s", path,
+			     st == MMDB_FILE_OPEN_ERROR && e ? strerror(e) : MMDB_strerror(st));
 		return -1;
 	}
 	d->path = strdup(path);
 	if (!d->path) {
 		MMDB_close(&d->mmdb);
-		fprintf(stderr, "flowtop-emit: out of memory opening '%s'\n", path);
+		notice_error("out of memory opening '%s'", path);
 		return -1;
 	}
 	db_classify(d);
 	if (g->verbose)
-		fprintf(stderr, "flowtop-emit: using GeoIP database '%s' (%s, %s layout, ipv%u)\n",
-			path, d->mmdb.metadata.database_type ? d->mmdb.metadata.database_type : "?",
-			d->kind == KIND_ASN ? "asn" : schema_name(d->schema),
-			(unsigned)d->mmdb.metadata.ip_version);
+		notice("using GeoIP database '%s' (%s, %s layout, ipv%u)",
+		       path, d->mmdb.metadata.database_type ? d->mmdb.metadata.database_type : "?",
+		       d->kind == KIND_ASN ? "asn" : schema_name(d->schema),
+		       (unsigned)d->mmdb.metadata.ip_version);
 	g->ndb++;
 	return 0;
 }
@@ -345,7 +265,7 @@ struct geoip *geoip_new(const char *const *paths, int npaths, int verbose)
 	int failed = 0;
 
 	if (!g) {
-		fprintf(stderr, "flowtop-emit: out of memory for GeoIP\n");
+		notice_error("out of memory for GeoIP");
 		return NULL;
 	}
 	g->verbose = verbose;
@@ -366,8 +286,9 @@ struct geoip *geoip_new(const char *const *paths, int npaths, int verbose)
 	}
 	g->addr = calloc(GEOIP_ADDR_CACHE, sizeof(*g->addr));
 	g->rec = calloc(GEOIP_REC_CACHE, sizeof(*g->rec));
-	if (!g->addr || !g->rec || pool_grow_set(g) < 0) {
-		fprintf(stderr, "flowtop-emit: out of memory for GeoIP\n");
+	g->names = intern_new(GEOIP_POOL_MAX);
+	if (!g->addr || !g->rec || !g->names) {
+		notice_error("out of memory for GeoIP");
 		geoip_free(g);
 		return NULL;
 	}
@@ -382,13 +303,7 @@ void geoip_free(struct geoip *g)
 		MMDB_close(&g->db[i].mmdb);
 		free(g->db[i].path);
 	}
-	while (g->chunks) {
-		struct pool_chunk *c = g->chunks;
-
-		g->chunks = c->next;
-		free(c);
-	}
-	free(g->set);
+	intern_free(g->names);
 	free(g->addr);
 	free(g->rec);
 	free(g);
@@ -396,41 +311,9 @@ void geoip_free(struct geoip *g)
 
 /* ---- looking up --------------------------------------------------------- */
 
-bool geoip_addr_is_local(int family, const union flow_addr *a)
-{
-	if (family == AF_INET) {
-		const uint8_t *b = a->b;
-
-		return b[0] == 0 || b[0] == 10 || b[0] == 127 ||
-		       (b[0] == 100 && (b[1] & 0xc0) == 64) ||		/* 100.64/10 CGN */
-		       (b[0] == 169 && b[1] == 254) ||
-		       (b[0] == 172 && (b[1] & 0xf0) == 16) ||
-		       (b[0] == 192 && b[1] == 168) ||
-		       b[0] >= 224;		/* multicast, reserved, broadcast */
-	}
-	if (family == AF_INET6) {
-		const uint8_t *b = a->b;
-		static const uint8_t zero[15];
-
-		if (!memcmp(b, zero, 15) && b[15] <= 1)		/* ::, ::1 */
-			return true;
-		if (IN6_IS_ADDR_V4MAPPED(&a->v6)) {
-			union flow_addr v4 = { .w = { a->w[3] } };
-
-			return geoip_addr_is_local(AF_INET, &v4);
-		}
-		return (b[0] & 0xfe) == 0xfc ||			/* fc00::/7 ULA */
-		       (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||	/* fe80::/10 */
-		       (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) ||	/* fec0::/10 */
-		       b[0] == 0xff;				/* multicast */
-	}
-	return true;
-}
-
 static void db_broken(struct geoip_db *d, int st)
 {
-	fprintf(stderr, "flowtop-emit: cannot read GeoIP database '%s': %s\n",
-		d->path, MMDB_strerror(st));
+	notice_error("cannot read GeoIP database '%s': %s", d->path, MMDB_strerror(st));
 	d->broken = true;
 }
 
@@ -558,7 +441,7 @@ static bool db_lookup(struct geoip *g, int dbi, const struct sockaddr *sa, struc
 	if (!res.found_entry)
 		return false;
 	key = ((uint64_t)(dbi + 1) << 32) | res.entry.offset;
-	slot = &g->rec[hash_bytes(&key, sizeof(key)) & (GEOIP_REC_CACHE - 1)];
+	slot = &g->rec[hash_u64(key) & (GEOIP_REC_CACHE - 1)];
 	if (slot->key != key) {
 		if (rec_decode(g, d, &res.entry, &slot->r) < 0) {
 			slot->key = 0;
@@ -612,26 +495,19 @@ void geoip_lookup(struct geoip *g, int family, const union flow_addr *a,
 {
 	union flow_addr v4;
 	struct addr_slot *slot;
-	size_t klen;
 
 	memset(out, 0, sizeof(*out));
-	if (!g || !a || geoip_addr_is_local(family, a))
+	if (!g || !a || addr_is_non_global(family, a))
 		return;
-	if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a->v6)) {
-		memset(&v4, 0, sizeof(v4));
-		v4.w[0] = a->w[3];
-		a = &v4;
-		family = AF_INET;
-	}
-	klen = family == AF_INET ? 4 : 16;
-	slot = &g->addr[(hash_bytes(a->b, klen) ^ (uint64_t)family) & (GEOIP_ADDR_CACHE - 1)];
-	if (slot->family == family && !memcmp(slot->a.b, a->b, klen)) {
+	family = addr_unmap(family, a, &v4);
+	a = &v4;
+	slot = &g->addr[addr_hash(family, a) & (GEOIP_ADDR_CACHE - 1)];
+	if (addr_eq(slot->family, &slot->a, family, a)) {
 		*out = slot->geo;
 		return;
 	}
 	lookup_uncached(g, family, a, out);
 	slot->family = (uint8_t)family;
-	memset(&slot->a, 0, sizeof(slot->a));
-	memcpy(slot->a.b, a->b, klen);
+	slot->a = *a;
 	slot->geo = *out;
 }

@@ -39,13 +39,9 @@ void geoip_free(struct geoip *g);
 
 /* Fill out with what the databases know about a (family AF_INET or
  * AF_INET6); out is cleared first.  Private, loopback, link-local,
- * multicast and other non-global addresses get nothing and cost no
- * look-up.  g may be NULL (nothing is filled). */
+ * multicast and other non-global addresses (addr_is_non_global, addr.h)
+ * get nothing and cost no look-up.  g may be NULL (nothing is filled). */
 void geoip_lookup(struct geoip *g, int family, const union flow_addr *a,
 		  struct flow_geo *out);
-
-/* Whether a is an address that no database can place (private, loopback,
- * link-local, multicast, unspecified, reserved). */
-bool geoip_addr_is_local(int family, const union flow_addr *a);
 
 #endif
