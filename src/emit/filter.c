@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
+#include "addr.h"
 #include "num.h"
 
 void filter_init(struct filter *fl)
@@ -237,8 +238,8 @@ bool filter_match(const struct filter *fl, const struct flow *f)
 		if (i == fl->nports)
 			return false;
 	}
-	if (fl->no_loopback && (flow_addr_is_loopback(f->family, &f->orig.src) ||
-				flow_addr_is_loopback(f->family, &f->orig.dst)))
+	if (fl->no_loopback && (addr_is_loopback(f->family, &f->orig.src) ||
+				addr_is_loopback(f->family, &f->orig.dst)))
 		return false;
 	return true;
 }
