@@ -31,8 +31,10 @@ struct strpool *strpool_new(void);
 /* Free the pool and every string in it. */
 void strpool_free(struct strpool *p);
 
-/* The pooled, terminal-safe copy of s[0..len), or NULL when out of memory.
- * The same text always returns the same pointer. */
+/* The pooled, terminal-safe copy of s[0..len) (utf8_clean_terminal: invalid
+ * UTF-8, control characters and bidirectional controls each become U+FFFD),
+ * or NULL when out of memory.  The same text always returns the same
+ * pointer. */
 const char *strpool_intern(struct strpool *p, const char *s, size_t len);
 
 /* Same, as a field_intern_fn (ctx is the pool). */
@@ -53,10 +55,9 @@ size_t strpool_bytes(const struct strpool *p);
 /* Number of distinct strings. */
 size_t strpool_count(const struct strpool *p);
 
-/* Copy s[0..len) to out making it safe to print: invalid UTF-8, control
- * characters (C0, DEL, C1) and bidirectional overrides each become U+FFFD.
- * Cuts at a character boundary to fit outlen - 1; NUL-terminates; returns
- * the length written (outlen must be > 0). */
+/* What strpool_intern() makes of s[0..len) before storing it, into out
+ * (utf8_clean_terminal); cut at a character boundary to fit outlen - 1,
+ * NUL-terminated; returns the length written (outlen must be > 0). */
 size_t strpool_sanitize(const char *s, size_t len, char *out, size_t outlen);
 
 #endif
