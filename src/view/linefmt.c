@@ -75,11 +75,11 @@ static void age_str(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%ud%02u", (unsigned)(s / 86400), (unsigned)(s / 3600 % 24));
 }
 
-static void counters(const struct linefmt *lf, const struct flowtab_entry *e, struct out *o)
+static void counters(const struct linefmt *lf, const struct flowtab_entry *e,
+		     const struct flow *f, struct out *o)
 {
-	const struct flow *f = &e->f;
 	char sent[16] = "-", recv[16] = "-", rate[16] = "-", age[16];
-	uint64_t since = f->has & FLOW_HAS_START ? f->start_ns : e->first_ns;
+	uint64_t since = e->since_ns;
 
 	if (f->has & FLOW_HAS_COUNTERS) {
 		linefmt_size(f->orig_bytes, sent, sizeof(sent));
@@ -153,9 +153,103 @@ static void cell(struct out *o, const char *s, size_t w)
 		put(o, " ");
 }
 
-static void compact(const struct linefmt *lf, const struct flowtab_entry *e, struct out *o)
+/* Full-width compact columns, counters excluded. */
+#define COMPACT_WIDTH 158u
+#define COUNTERS_WIDTH 30u
+#define NARROW_COUNTERS_WIDTH 15u
+/* narrow: process, transport, state before the destination */
+#define NARROW_LEAD 34u
+
+unsigned int linefmt_compact_width(const struct linefmt *lf)
 {
-	const struct flow *f = &e->f;
+	return COMPACT_WIDTH + (lf->counters ? COUNTERS_WIDTH : 0);
+}
+
+static bool narrow(const struct linefmt *lf)
+{
+	return lf->width && lf->width < linefmt_compact_width(lf);
+}
+
+/* How wide the narrow layout's destination is: what is left after the
+ * columns before it, half of it when that is wide enough for a name. */
+static size_t narrow_dst_width(const struct linefmt *lf)
+{
+	size_t lead = NARROW_LEAD + (lf->counters ? NARROW_COUNTERS_WIDTH : 0);
+	size_t rest = lf->width > lead + 24 ? lf->width - lead - 1 : 24;
+
+	return rest >= 60 ? rest / 2 : rest;
+}
+
+/* Address or name, and the port, as one cell's text. */
+static void endpoint_cell(const struct linefmt *lf, const struct flow *f, int end,
+			  struct out *c)
+{
+	const char *dom = end ? f->dst_domain : f->src_domain;
+	const union flow_addr *a = end ? &f->orig.dst : &f->orig.src;
+	char ab[INET6_ADDRSTRLEN];
+
+	if (dom && !lf->numeric)
+		put(c, dom);
+	else
+		put(c, f->has & FLOW_HAS_TUPLE ? flow_addr_str(f->family, a, ab, sizeof(ab)) : "?");
+	if (f->has & FLOW_HAS_PORTS)
+		putf(c, ":%u", end ? f->orig.dport : f->orig.sport);
+}
+
+/* RATE AGE PROCESS PROTO STATE DESTINATION SOURCE [SENT RECV]: what fits
+ * 80 columns, destination first; the rest scrolls in from the right. */
+static void compact_narrow(const struct linefmt *lf, const struct flowtab_entry *e,
+			   const struct flow *f, struct out *o)
+{
+	char buf[LINEFMT_MAX], tb[8];
+	struct out c = { buf, 0 };
+	const char *tp = transport(f, tb, sizeof(tb));
+
+	if (lf->counters) {
+		char rate[16] = "-", age[16];
+		uint64_t since = e->since_ns;
+
+		if (f->has & FLOW_HAS_COUNTERS) {
+			linefmt_size(sorter_rate(e, lf->now_ns), rate, sizeof(rate) - 2);
+			strcat(rate, "/s");
+		}
+		age_str(lf->now_ns > since ? lf->now_ns - since : 0, age, sizeof(age));
+		putf(o, "%8s %5s ", rate, age);
+	}
+	buf[0] = '\0';
+	process(f, &c);
+	cell(o, buf, 15);
+	c.n = 0;
+	buf[0] = '\0';
+	/* netstat's names: tcp6, udp6, icmp6 */
+	put(&c, !strcmp(tp, "ipv6-icmp") ? "icmp" : tp);
+	if (f->family == AF_INET6)
+		put(&c, "6");
+	cell(o, buf, 5);
+	cell(o, f->state ? f->state : "", 11);
+	c.n = 0;
+	buf[0] = '\0';
+	endpoint_cell(lf, f, 1, &c);
+	cell(o, buf, narrow_dst_width(lf));
+	c.n = 0;
+	buf[0] = '\0';
+	endpoint_cell(lf, f, 0, &c);
+	if (lf->counters && f->has & FLOW_HAS_COUNTERS) {
+		char sent[16], recv[16];
+
+		cell(o, buf, 28);
+		linefmt_size(f->orig_bytes, sent, sizeof(sent));
+		linefmt_size(f->reply_bytes, recv, sizeof(recv));
+		putf(o, "%6s %6s", sent, recv);
+	} else {
+		put(o, buf);
+	}
+	while (o->n && o->b[o->n - 1] == ' ')
+		o->b[--o->n] = '\0';
+}
+
+static void compact(const struct linefmt *lf, const struct flow *f, struct out *o)
+{
 	char buf[LINEFMT_MAX], tb[8], ab[INET6_ADDRSTRLEN];
 	struct out c = { buf, 0 };
 
@@ -195,17 +289,24 @@ static void compact(const struct linefmt *lf, const struct flowtab_entry *e, str
 		o->b[--o->n] = '\0';
 }
 
-size_t linefmt_flow(const struct linefmt *lf, const struct flowtab_entry *e, char *buf)
+size_t linefmt_flow(const struct linefmt *lf, const struct flowtab *t,
+		    const struct flowtab_entry *e, char *buf)
 {
-	const struct flow *f = &e->f;
+	struct flow fl;
+	const struct flow *f = &fl;
 	struct out o = { buf, 0 };
 	char tb[8];
 
 	buf[0] = '\0';
+	flowtab_flow(t, e, &fl);
+	if (lf->compact && narrow(lf)) {
+		compact_narrow(lf, e, f, &o);
+		return o.n;
+	}
 	if (lf->counters)
-		counters(lf, e, &o);
+		counters(lf, e, f, &o);
 	if (lf->compact) {
-		compact(lf, e, &o);
+		compact(lf, f, &o);
 		return o.n;
 	}
 	process(f, &o);
@@ -229,12 +330,23 @@ size_t linefmt_header(const struct linefmt *lf, char *buf)
 	struct out o = { buf, 0 };
 
 	buf[0] = '\0';
+	if (lf->compact && narrow(lf)) {
+		if (lf->counters)
+			putf(&o, "%8s %5s ", "RATE", "AGE");
+		putf(&o, "%-15s %-5s %-11s %-*s %s", "PROCESS", "PROTO", "STATE",
+		     (int)narrow_dst_width(lf), "DESTINATION", "SOURCE");
+		if (lf->counters)
+			putf(&o, "%*s%6s %6s", (int)(28 - strlen("SOURCE") + 1), "", "SENT", "RECV");
+		return o.n;
+	}
 	if (lf->counters)
 		putf(&o, "%6s %6s %8s %6s  ", "SENT", "RECV", "RATE", "AGE");
 	if (lf->compact) {
 		putf(&o, "%-20s %-4s %-5s %-11s %-8s %-28s %-5s %-2s %-12s %-28s %-5s %-2s %s",
 		     "PROCESS", "FAM", "PROTO", "STATE", "APP", "SOURCE", "PORT", "CC", "CITY",
 		     "DESTINATION", "PORT", "CC", "CITY");
+	} else if (lf->legend) {
+		put(&o, "[PID/PROCESS]:FAMILY:TRANSPORT[STATE]:APP -> SOURCE => DESTINATION");
 	} else if (lf->counters) {
 		put(&o, "FLOW");
 	}
@@ -247,11 +359,11 @@ size_t linefmt_proc_header(char *buf)
 				"PROCESS", "FLOWS", "SENT", "RECV", "RATE");
 }
 
-size_t linefmt_proc(const struct sorter_proc *p, const struct flowtab *t, char *buf)
+size_t linefmt_proc(const struct procsum_row *p, const struct flowtab *t, char *buf)
 {
-	char pid[12], name[LINEFMT_MAX], s[16], r[16], rate[16];
+	char pid[12], name[LINEFMT_MAX], s[16] = "-", r[16] = "-", rate[16] = "-";
 	struct out o = { buf, 0 };
-	const char *n = sorter_proc_name(p, t);
+	const char *n = procsum_name(p, t);
 	size_t cols;
 
 	if (p->has_pid)
@@ -262,10 +374,12 @@ size_t linefmt_proc(const struct sorter_proc *p, const struct flowtab *t, char *
 		n = p->has_pid ? "?" : "bridged(?)";
 
 	linefmt_cut(n, strlen(n), 0, 24, true, name, &cols);
-	linefmt_size(p->sent, s, sizeof(s));
-	linefmt_size(p->recv, r, sizeof(r));
-	linefmt_size(p->rate, rate, sizeof(rate) - 2);
-	strcat(rate, "/s");
+	if (p->counters) {
+		linefmt_size(p->sent, s, sizeof(s));
+		linefmt_size(p->recv, r, sizeof(r));
+		linefmt_size(p->rate, rate, sizeof(rate) - 2);
+		strcat(rate, "/s");
+	}
 	buf[0] = '\0';
 	putf(&o, "%8s  %s%*s %6u %6s %6s %8s", pid, name, (int)(24 - cols), "",
 	     p->flows, s, r, rate);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "flowtab.h"
+#include "procsum.h"
 #include "sorter.h"
 
 /* Longest formatted line, bytes. */
@@ -23,18 +24,28 @@ struct linefmt {
 	bool numeric;		/* addresses, not DNS names */
 	bool compact;		/* one fixed-width column per field */
 	bool counters;		/* the bytes/rate/age columns in front */
+	bool legend;		/* the flow line's heading names its parts (the screen) */
+	unsigned int width;	/* compact: fit the destination in this many
+				 * columns (0: the full-width columns) */
 	uint64_t now_ns;	/* stream time, for ages and stale rates */
 };
 
-/* Format e into buf (LINEFMT_MAX bytes); returns the length. */
-size_t linefmt_flow(const struct linefmt *lf, const struct flowtab_entry *e, char *buf);
+/* Format e, an entry of t, into buf (LINEFMT_MAX bytes); returns the
+ * length. */
+size_t linefmt_flow(const struct linefmt *lf, const struct flowtab *t,
+		    const struct flowtab_entry *e, char *buf);
 
-/* The column heading for the current mode, or "" when there is none. */
+/* The column heading for the current mode, or "" when there is none
+ * (--batch's flow lines without counters). */
 size_t linefmt_header(const struct linefmt *lf, char *buf);
 
-/* One row of the per-process view (its name read through t), and its
- * heading. */
-size_t linefmt_proc(const struct sorter_proc *p, const struct flowtab *t, char *buf);
+/* Columns the full-width compact layout needs; a narrower lf->width picks
+ * the narrow one, which puts the destination before the source. */
+unsigned int linefmt_compact_width(const struct linefmt *lf);
+
+/* One row of the per-process view (its name read through t; "-" for
+ * counters when none of its flows has any), and its heading. */
+size_t linefmt_proc(const struct procsum_row *p, const struct flowtab *t, char *buf);
 size_t linefmt_proc_header(char *buf);
 
 /* Write into out the part of s[0..len) from display column skip, at most

@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "flowmatch.h"
 #include "flowtab.h"
 #include "linefmt.h"
 #include "num.h"
@@ -57,6 +59,7 @@ struct app {
 	struct reader *rd;
 	struct screen *scr;
 	struct ui ui;
+	bool ui_up;		/* ui holds the table: tell it of changes */
 	uint64_t mono;		/* monotonic now, for records being applied */
 	int in_fd;
 	const char *in_name;
@@ -64,7 +67,7 @@ struct app {
 	uint64_t bytes_read;
 
 	/* options */
-	bool batch, stats, wait_stream;
+	bool batch, stats, wait_stream, tracked;
 	double for_sec;
 	long width;		/* -1: the terminal's */
 	unsigned int fps;
@@ -74,16 +77,16 @@ struct app {
 	struct linefmt fmt0;
 };
 
-static struct app *g_app;
-
-/* The one way out on a fatal error: the terminal is put back first. */
-static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void fatal(const char *fmt, ...)
+/* The one way out on a fatal error: the terminal (a's screen, if a and the
+ * screen are up) is put back first. */
+static void fatal(const struct app *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+static void fatal(const struct app *a, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (g_app)
-		screen_end(g_app->scr);
+	if (a)
+		screen_end(a->scr);
 	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -103,14 +106,6 @@ static void usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputs("\ntry '" PROG " --help'\n", stderr);
 	exit(2);
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void on_signal(int sig)
@@ -170,6 +165,8 @@ static void on_record(void *ctx, struct flow *f)
 {
 	struct app *a = ctx;
 
+	if (a->ui_up)
+		ui_table_changed(&a->ui);
 	if (flowtab_apply(&a->t, f, a->mono))
 		strpool_commit(a->pool);
 	else
@@ -193,7 +190,9 @@ static void pool_maybe_rebuild(struct app *a)
 	if (sz < POOL_REBUILD_MIN || sz < 4 * a->pool_base)
 		return;
 	if (!(np = strpool_new()) || flowtab_reintern(&a->t, strpool_intern_cb, np))
-		fatal("out of memory rebuilding the string pool");
+		fatal(a, "out of memory rebuilding the string pool");
+	if (a->ui_up)
+		ui_table_changed(&a->ui);
 	strpool_commit(np);
 	strpool_free(a->pool);
 	a->pool = np;
@@ -214,7 +213,7 @@ static size_t read_stream(struct app *a, uint64_t until)
 		int r = poll(&p, 1, 0);
 
 		if (r < 0 && errno != EINTR)
-			fatal("cannot poll stream '%s': %s", a->in_name, strerror(errno));
+			fatal(a, "cannot poll stream '%s': %s", a->in_name, strerror(errno));
 		if (r <= 0)
 			break;
 		n = read(a->in_fd, buf, sizeof(buf));
@@ -224,16 +223,16 @@ static size_t read_stream(struct app *a, uint64_t until)
 			/* someone else made the description non-blocking */
 			if (errno == EAGAIN)
 				break;
-			fatal("cannot read stream '%s': %s", a->in_name, strerror(errno));
+			fatal(a, "cannot read stream '%s': %s", a->in_name, strerror(errno));
 		}
 		if (n == 0) {
 			reader_finish(a->rd);
 			a->eof = true;
 			break;
 		}
-		a->mono = mono_ns();
+		a->mono = clock_mono_ns();
 		if (reader_feed(a->rd, buf, (size_t)n))
-			fatal("out of memory reading '%s'", a->in_name);
+			fatal(a, "out of memory reading '%s'", a->in_name);
 		total += (size_t)n;
 		a->bytes_read += (size_t)n;
 		if (a->mono >= until)
@@ -287,7 +286,7 @@ static void write_out(const char *s, size_t n)
 	if (fwrite(s, 1, n, stdout) != n) {
 		if (errno == EPIPE)
 			exit(0);
-		fatal("cannot write output: %s", strerror(errno));
+		fatal(NULL, "cannot write output: %s", strerror(errno));
 	}
 }
 
@@ -307,12 +306,12 @@ static void print_line(const char *s, size_t width)
  * signal, whichever comes first, however fast the input. */
 static void batch_read(struct app *a)
 {
-	uint64_t deadline = a->for_sec > 0 ? mono_ns() + (uint64_t)(a->for_sec * 1e9) : 0;
+	uint64_t deadline = a->for_sec > 0 ? clock_mono_ns() + (uint64_t)(a->for_sec * 1e9) : 0;
 	sigset_t sigs, unblocked;
 
 	signals_block(&sigs, &unblocked);
 	while (!a->eof && !sig_quit) {
-		uint64_t now = mono_ns(), until = now + SLICE_NS;
+		uint64_t now = clock_mono_ns(), until = now + SLICE_NS;
 		struct pollfd p = { .fd = a->in_fd, .events = POLLIN };
 		struct timespec ts;
 		int r;
@@ -329,7 +328,7 @@ static void batch_read(struct app *a)
 		}
 		r = ppoll(&p, 1, deadline ? &ts : NULL, &unblocked);
 		if (r < 0 && errno != EINTR)
-			fatal("cannot poll stream '%s': %s", a->in_name, strerror(errno));
+			fatal(a, "cannot poll stream '%s': %s", a->in_name, strerror(errno));
 		signals_take(&sigs);
 		if (r > 0 && !sig_quit)
 			read_stream(a, until);
@@ -354,19 +353,19 @@ static int run_batch(struct app *a)
 	batch_read(a);
 	if (!a->eof)
 		reader_finish(a->rd);
-	if (sorter_run(&s, &a->t))
-		fatal("out of memory sorting %u flows", a->t.live);
+	if (sorter_run(&s, &a->t, NULL))
+		fatal(NULL, "out of memory sorting %u flows", a->t.live);
 	lf.counters = a->t.any_counters;
 	lf.now_ns = a->t.now_ns;
 	linefmt_header(&lf, line);
 	if (line[0])
 		print_line(line, width);
 	for (uint32_t i = 0; i < s.n; i++) {
-		linefmt_flow(&lf, &a->t.e[sorter_at(&s, i)], line);
+		linefmt_flow(&lf, &a->t, &a->t.e[sorter_at(&s, i)], line);
 		print_line(line, width);
 	}
 	if (fflush(stdout) == EOF && errno != EPIPE)
-		fatal("cannot write output: %s", strerror(errno));
+		fatal(NULL, "cannot write output: %s", strerror(errno));
 	if (rs->bad)
 		fprintf(stderr, PROG ": skipped %llu bad lines (%llu too long)\n",
 			(unsigned long long)rs->bad, (unsigned long long)rs->too_long);
@@ -390,9 +389,9 @@ static bool wait_stream(struct app *a)
 		int r = poll(&p, 1, -1);
 
 		if (r < 0 && errno != EINTR)
-			fatal("cannot poll stream: %s", strerror(errno));
+			fatal(a, "cannot poll stream: %s", strerror(errno));
 		if (r > 0)
-			return read_stream(a, mono_ns() + SLICE_NS) > 0;
+			return read_stream(a, clock_mono_ns() + SLICE_NS) > 0;
 	}
 	return false;
 }
@@ -401,8 +400,8 @@ static int run_screen(struct app *a)
 {
 	struct ui *u = &a->ui;
 	const char *why = NULL;
-	uint64_t min_gap = 1000000000u / a->fps, last_draw = 0, tick, last_tick;
-	uint64_t last_opened = 0, last_closed = 0;
+	uint64_t min_gap = 1000000000u / a->fps, gap = min_gap, last_draw = 0, tick, last_tick;
+	uint64_t last_opened = 0, last_closed = 0, draw_cost = 0, drawn_snapshots = 0;
 	bool dirty = true;
 	sigset_t sigs, unblocked;
 	struct timespec ts;
@@ -410,9 +409,11 @@ static int run_screen(struct app *a)
 	if (a->wait_stream && !wait_stream(a))
 		return 3;
 	if (!(a->scr = screen_new(&why)))
-		fatal("%s", why);
-	ui_init(u, a->scr, &a->t, reader_stats(a->rd), &a->sort0, &a->fmt0);
-	last_tick = mono_ns();
+		fatal(a, "%s", why);
+	ui_init(u, a->scr, &a->t, reader_stats(a->rd), &a->sort0, NULL, &a->fmt0);
+	u->tracked = a->tracked;
+	a->ui_up = true;
+	last_tick = clock_mono_ns();
 	tick = last_tick + 1000000000u;
 	signals_block(&sigs, &unblocked);
 
@@ -421,11 +422,11 @@ static int run_screen(struct app *a)
 			{ .fd = screen_fd(a->scr), .events = POLLIN },
 			{ .fd = a->in_fd, .events = POLLIN },
 		};
-		uint64_t now = mono_ns(), next = 0, exp;
+		uint64_t now = clock_mono_ns(), next = 0, exp;
 		int timeout = -1, r;
 
 		if (dirty)
-			next = last_draw + min_gap;
+			next = last_draw + gap;
 		exp = a->t.next_expiry;
 		if (exp && (!next || exp < next))
 			next = exp;
@@ -442,7 +443,7 @@ static int run_screen(struct app *a)
 		}
 		r = ppoll(p, a->eof ? 1 : 2, timeout >= 0 ? &ts : NULL, &unblocked);
 		if (r < 0 && errno != EINTR)
-			fatal("cannot poll: %s", strerror(errno));
+			fatal(a, "cannot poll: %s", strerror(errno));
 		signals_take(&sigs);
 		if (sig_quit)
 			break;
@@ -453,13 +454,13 @@ static int run_screen(struct app *a)
 			last_draw = 0;
 		}
 		if (r > 0 && !a->eof && p[1].revents) {
-			read_stream(a, mono_ns() + SLICE_NS);
+			read_stream(a, clock_mono_ns() + SLICE_NS);
 			dirty = true;
 			if (a->eof)
 				u->eof = true;
 		}
 		if (r > 0 && p[0].revents & (POLLERR | POLLHUP | POLLNVAL))
-			fatal("lost the terminal");
+			fatal(a, "lost the terminal");
 		if (r > 0 && p[0].revents & POLLIN) {
 			int k;
 			bool redraw = false;
@@ -471,9 +472,10 @@ static int run_screen(struct app *a)
 				last_draw = 0;	/* keys answer at once */
 			}
 		}
-		now = mono_ns();
+		now = clock_mono_ns();
 		if (a->t.next_expiry && now >= a->t.next_expiry) {
 			flowtab_expire(&a->t, now);
+			ui_table_changed(u);
 			dirty = true;
 		}
 		if (now >= tick) {
@@ -487,15 +489,27 @@ static int run_screen(struct app *a)
 			tick = now + 1000000000u;
 			dirty = true;
 		}
-		if (dirty && !u->quit && now >= last_draw + min_gap) {
-			ui_draw(u);
-			last_draw = mono_ns();
+		/* Redraws get at most a tenth of the time: a table of a million
+		 * flows that keeps changing (its first snapshot streaming in)
+		 * is not sorted for every slice read.  A key, the end of a
+		 * snapshot or of the stream is shown at once. */
+		gap = draw_cost * 10;
+		if (gap < min_gap)
+			gap = min_gap;
+		if (a->t.st.snapshots != drawn_snapshots || (a->eof && dirty)) {
+			drawn_snapshots = a->t.st.snapshots;
+			last_draw = 0;
+		}
+		if (dirty && !u->quit && now >= last_draw + gap) {
+			draw_cost = ui_draw(u);
+			last_draw = clock_mono_ns();
 			dirty = false;
 		}
 	}
 	screen_end(a->scr);
 	if (a->stats)
 		print_stats(a);
+	a->ui_up = false;
 	ui_release(u);
 	screen_free(a->scr);
 	a->scr = NULL;
@@ -518,6 +532,8 @@ static void help(void)
 	       "      --linger SEC     show closed flows dimmed this long (default 2)\n"
 	       "      --wait-stream    touch the terminal only once the stream has data;\n"
 	       "                       exit 3 if it ends before (used by flowtop)\n"
+	       "      --tracked        the kernel is asked to track connections already\n"
+	       "                       (flowtop --track): an empty screen says so\n"
 	       "      --stats          print counters, memory and redraw times on exit\n"
 	       "  -h, --help           this text\n"
 	       "  -V, --version        the version\n", FLOWTAB_MAX_DEFAULT);
@@ -548,7 +564,7 @@ static unsigned long long opt_count(const char *opt, const char *s, unsigned lon
 
 static void parse_args(struct app *a, int argc, char **argv)
 {
-	enum { O_FPS = 256, O_MAX, O_LINGER, O_WAIT, O_STATS };
+	enum { O_FPS = 256, O_MAX, O_LINGER, O_WAIT, O_STATS, O_TRACKED };
 	static const struct option opts[] = {
 		{ "batch", no_argument, NULL, 'b' },
 		{ "for", required_argument, NULL, 'f' },
@@ -562,6 +578,7 @@ static void parse_args(struct app *a, int argc, char **argv)
 		{ "linger", required_argument, NULL, O_LINGER },
 		{ "wait-stream", no_argument, NULL, O_WAIT },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "tracked", no_argument, NULL, O_TRACKED },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -608,6 +625,9 @@ static void parse_args(struct app *a, int argc, char **argv)
 		case O_STATS:
 			a->stats = true;
 			break;
+		case O_TRACKED:
+			a->tracked = true;
+			break;
 		case 'h':
 			help();
 			exit(0);
@@ -627,7 +647,7 @@ static void parse_args(struct app *a, int argc, char **argv)
 		a->in_name = argv[optind];
 		a->in_fd = open(a->in_name, O_RDONLY | O_CLOEXEC);
 		if (a->in_fd < 0)
-			fatal("cannot open '%s': %s", a->in_name, strerror(errno));
+			fatal(NULL, "cannot open '%s': %s", a->in_name, strerror(errno));
 	}
 }
 
@@ -650,11 +670,9 @@ int main(int argc, char **argv)
 	if (!(a->pool = strpool_new()) ||
 	    flowtab_init(&a->t, a->max_flows, a->batch ? 0 : (uint64_t)(a->linger * 1e9)) ||
 	    !(a->rd = reader_new(on_record, a, intern, a)))
-		fatal("out of memory");
+		fatal(NULL, "out of memory");
 	reader_on_bad(a->rd, on_bad);
-	g_app = a;
 	rc = a->batch ? run_batch(a) : run_screen(a);
-	g_app = NULL;
 	reader_free(a->rd);
 	flowtab_release(&a->t);
 	strpool_free(a->pool);

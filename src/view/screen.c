@@ -3,7 +3,9 @@
  *
  * Keys are read from /dev/tty through newterm(), never from stdin.  The
  * caller polls screen_fd() and drains keys with screen_key(), so curses never
- * blocks and never busy-waits.
+ * blocks and never busy-waits.  Everything goes through the screen's own
+ * window rather than curses' globals, and curses' key codes are turned into
+ * enum screen_key here, so no other module needs curses.
  */
 #include "screen.h"
 
@@ -19,6 +21,7 @@
 struct screen {
 	FILE *tty;
 	SCREEN *scr;
+	WINDOW *win;
 	bool active;
 	bool utf8;
 };
@@ -49,15 +52,18 @@ struct screen *screen_new(const char **why)
 	}
 	s->active = true;
 	set_term(s->scr);
+	s->win = stdscr;
+	/* Esc alone clears a search: wait only briefly for the rest of a
+	 * function key's sequence */
 	set_escdelay(25);
 	cbreak();
 	noecho();
 	nonl();
-	intrflush(stdscr, FALSE);
-	keypad(stdscr, TRUE);
-	nodelay(stdscr, TRUE);
+	intrflush(s->win, FALSE);
+	keypad(s->win, TRUE);
+	nodelay(s->win, TRUE);
 	curs_set(0);
-	leaveok(stdscr, TRUE);
+	leaveok(s->win, TRUE);
 	return s;
 }
 
@@ -87,10 +93,40 @@ int screen_fd(const struct screen *s)
 
 int screen_key(struct screen *s)
 {
-	int c = wgetch(stdscr);
+	int c = wgetch(s->win);
 
-	(void)s;
-	return c == ERR ? -1 : c;
+	if (c == ERR)
+		return -1;
+	if (c < KEY_MIN)
+		return c;
+	if (c >= KEY_F0 && c <= KEY_F(63))
+		return SCREEN_KEY_F0 + (c - KEY_F0);
+	switch (c) {
+	case KEY_UP:
+		return SCREEN_KEY_UP;
+	case KEY_DOWN:
+		return SCREEN_KEY_DOWN;
+	case KEY_LEFT:
+		return SCREEN_KEY_LEFT;
+	case KEY_RIGHT:
+		return SCREEN_KEY_RIGHT;
+	case KEY_PPAGE:
+		return SCREEN_KEY_PGUP;
+	case KEY_NPAGE:
+		return SCREEN_KEY_PGDN;
+	case KEY_HOME:
+		return SCREEN_KEY_HOME;
+	case KEY_END:
+		return SCREEN_KEY_END;
+	case KEY_ENTER:
+		return SCREEN_KEY_ENTER;
+	case KEY_BACKSPACE:
+		return SCREEN_KEY_BACKSPACE;
+	case KEY_RESIZE:
+		return SCREEN_KEY_RESIZE;
+	default:
+		return SCREEN_KEY_OTHER;
+	}
 }
 
 void screen_resize(struct screen *s)
@@ -102,16 +138,19 @@ void screen_resize(struct screen *s)
 	clearok(curscr, TRUE);
 }
 
+void screen_repaint(struct screen *s)
+{
+	clearok(s->win, TRUE);
+}
+
 int screen_rows(const struct screen *s)
 {
-	(void)s;
-	return LINES;
+	return getmaxy(s->win);
 }
 
 int screen_cols(const struct screen *s)
 {
-	(void)s;
-	return COLS;
+	return getmaxx(s->win);
 }
 
 bool screen_utf8(const struct screen *s)
@@ -121,8 +160,7 @@ bool screen_utf8(const struct screen *s)
 
 void screen_begin(struct screen *s)
 {
-	(void)s;
-	werase(stdscr);
+	werase(s->win);
 }
 
 static attr_t attr_of(enum screen_attr a)
@@ -142,27 +180,25 @@ static attr_t attr_of(enum screen_attr a)
 void screen_put(struct screen *s, int row, int col, const char *text, enum screen_attr a,
 		bool fill)
 {
-	attr_t at = attr_of(a);
+	int cols = getmaxx(s->win);
 
-	(void)s;
-	if (row < 0 || row >= LINES)
+	if (row < 0 || row >= getmaxy(s->win) || col < 0 || col >= cols)
 		return;
-	attrset(at);
-	mvaddstr(row, col, text);
+	wattrset(s->win, attr_of(a));
+	mvwaddstr(s->win, row, col, text);
 	if (fill) {
 		int y, x;
 
-		getyx(stdscr, y, x);
+		getyx(s->win, y, x);
 		if (y == row)
-			for (; x < COLS; x++)
-				addch(' ');
+			for (; x < cols; x++)
+				waddch(s->win, ' ');
 	}
-	attrset(A_NORMAL);
+	wattrset(s->win, A_NORMAL);
 }
 
 void screen_show(struct screen *s)
 {
-	(void)s;
-	wnoutrefresh(stdscr);
+	wnoutrefresh(s->win);
 	doupdate();
 }

@@ -1,5 +1,5 @@
 /*
- * sorter.c - filter and sort the table into an index array.
+ * sorter.c - sort the table's shown flows into an index array.
  *
  * Every flow gets a 128-bit key built once per sort (order first, then a
  * tuple tie-break, then the slot index), so comparisons never touch the
@@ -32,71 +32,6 @@ int sorter_key_parse(const char *name)
 	return -1;
 }
 
-static bool match_str(const char *hay, const char *needle)
-{
-	return hay && strcasestr(hay, needle);
-}
-
-static bool match_addr(const struct flow *f, const union flow_addr *a, const char *needle)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	return strstr(flow_addr_str(f->family, a, buf, sizeof(buf)), needle);
-}
-
-static bool search_match(const char *q, const struct flowtab_entry *e)
-{
-	const struct flow *f = &e->f;
-	bool addrish = true, digits = true;
-
-	if (match_str(f->process_name, q) || match_str(f->src_domain, q) ||
-	    match_str(f->dst_domain, q) || match_str(f->src_geo.country_name, q) ||
-	    match_str(f->dst_geo.country_name, q) || match_str(f->src_geo.city_name, q) ||
-	    match_str(f->dst_geo.city_name, q) || match_str(f->protocol, q) ||
-	    match_str(f->src_geo.country_iso, q) || match_str(f->dst_geo.country_iso, q))
-		return true;
-	for (const char *p = q; *p; p++) {
-		if (*p < '0' || *p > '9')
-			digits = false;
-		if (!strchr("0123456789abcdefABCDEF.:", *p))
-			addrish = false;
-	}
-	if (addrish && f->has & FLOW_HAS_TUPLE &&
-	    (match_addr(f, &f->orig.src, q) || match_addr(f, &f->orig.dst, q)))
-		return true;
-	if (digits && f->has & FLOW_HAS_PORTS) {
-		char buf[12];
-
-		snprintf(buf, sizeof(buf), "%u", f->orig.sport);
-		if (strstr(buf, q))
-			return true;
-		snprintf(buf, sizeof(buf), "%u", f->orig.dport);
-		if (strstr(buf, q))
-			return true;
-	}
-	return false;
-}
-
-bool sorter_match(const struct sorter *s, const struct flowtab_entry *e)
-{
-	const struct flow *f = &e->f;
-	unsigned int p = s->filter & (SORTER_TCP | SORTER_UDP | SORTER_ICMP | SORTER_SCTP);
-	unsigned int fam = s->filter & (SORTER_V4 | SORTER_V6);
-
-	if (p) {
-		unsigned int bit = f->l4proto == IPPROTO_TCP ? SORTER_TCP :
-				   f->l4proto == IPPROTO_UDP ? SORTER_UDP :
-				   f->l4proto == IPPROTO_ICMP || f->l4proto == IPPROTO_ICMPV6 ? SORTER_ICMP :
-				   f->l4proto == IPPROTO_SCTP ? SORTER_SCTP : 0;
-		if (!(p & bit))
-			return false;
-	}
-	if (fam && !(fam & (f->family == AF_INET ? SORTER_V4 :
-			    f->family == AF_INET6 ? SORTER_V6 : 0)))
-		return false;
-	return !s->search[0] || search_match(s->search, e);
-}
-
 /* First bytes of an address as a big-endian number. */
 static uint64_t addr_key(const union flow_addr *a)
 {
@@ -117,7 +52,7 @@ static uint64_t name_key(const char *s)
 
 /* The tie-break shared by every order: transport, family, destination,
  * then source. */
-static void tie_keys(const struct flow *f, uint64_t *t1, uint64_t *t2)
+static void tie_keys(const struct flowtab_entry *f, uint64_t *t1, uint64_t *t2)
 {
 	*t1 = (uint64_t)f->l4proto << 49 | (uint64_t)(f->family == AF_INET6) << 48 |
 	      (uint64_t)ntohl(f->orig.dst.w[0]) << 16 | f->orig.dport;
@@ -128,7 +63,8 @@ static void tie_keys(const struct flow *f, uint64_t *t1, uint64_t *t2)
 static void make_key(const struct sorter *s, const struct flowtab *t,
 		     const struct flowtab_entry *e, struct sorter_item *it)
 {
-	const struct flow *f = &e->f;
+	const struct flowtab_entry *f = e;
+	const struct flowtab_owner *o;
 	uint64_t t1, t2;
 
 	tie_keys(f, &t1, &t2);
@@ -147,12 +83,14 @@ static void make_key(const struct sorter *s, const struct flowtab *t,
 		it->lo = t1;
 		break;
 	case SORT_AGE:
-		it->hi = f->has & FLOW_HAS_START ? f->start_ns : e->first_ns;
+		it->hi = e->since_ns;
 		it->lo = t1;
 		break;
 	case SORT_PROCESS:
-		it->hi = name_key(f->process_name);
-		it->lo = (uint64_t)(f->has & FLOW_HAS_PID ? f->pid : UINT32_MAX) << 32 |
+		/* only here: the owner is one more cache line a flow */
+		o = flowtab_owner(t, e);
+		it->hi = name_key(o->name);
+		it->lo = (uint64_t)(o->has_pid ? o->pid : UINT32_MAX) << 32 |
 			 (t1 >> 16 & 0xffffffff);
 		break;
 	case SORT_DEST:
@@ -248,8 +186,10 @@ static void sort_window(struct sorter_item *v, size_t n, size_t lo, size_t hi)
 	}
 }
 
-int sorter_build(struct sorter *s, const struct flowtab *t)
+int sorter_build(struct sorter *s, const struct flowtab *t, const struct flowmatch *m)
 {
+	bool all = flowmatch_all(m);
+
 	if (s->cap < t->n) {
 		struct sorter_item *it = realloc(s->items, (size_t)t->n * sizeof(*it));
 
@@ -263,7 +203,7 @@ int sorter_build(struct sorter *s, const struct flowtab *t)
 		const struct flowtab_entry *e = &t->e[i];
 		struct sorter_item *it;
 
-		if (!flowtab_shown(t, i) || !sorter_match(s, e))
+		if (!flowtab_shown(t, i) || (!all && !flowmatch_test(m, t, e)))
 			continue;
 		it = &s->items[s->n++];
 		make_key(s, t, e, it);
@@ -286,96 +226,17 @@ void sorter_window(struct sorter *s, uint32_t first, uint32_t count)
 	sort_window(s->items, s->n, lo, hi);
 }
 
-int sorter_run(struct sorter *s, const struct flowtab *t)
+int sorter_run(struct sorter *s, const struct flowtab *t, const struct flowmatch *m)
 {
-	if (sorter_build(s, t))
+	if (sorter_build(s, t, m))
 		return -1;
 	sort_window(s->items, s->n, 0, s->n);
-	return 0;
-}
-
-static int cmp_proc_group(const void *a, const void *b)
-{
-	const struct sorter_item *x = a, *y = b;
-
-	if (x->hi != y->hi)
-		return x->hi < y->hi ? -1 : 1;
-	if (x->lo != y->lo)
-		return x->lo < y->lo ? -1 : 1;
-	return 0;
-}
-
-static int cmp_proc_busy(const void *a, const void *b)
-{
-	const struct sorter_proc *x = a, *y = b;
-
-	if (x->rate != y->rate)
-		return x->rate > y->rate ? -1 : 1;
-	if (flowtab_sum(x->sent, x->recv) != flowtab_sum(y->sent, y->recv))
-		return flowtab_sum(x->sent, x->recv) > flowtab_sum(y->sent, y->recv) ? -1 : 1;
-	if (x->flows != y->flows)
-		return x->flows > y->flows ? -1 : 1;
-	if (x->has_pid != y->has_pid)
-		return x->has_pid ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-int sorter_procs(struct sorter *s, const struct flowtab *t)
-{
-	struct sorter_item *g;
-
-	s->nprocs = 0;
-	if (!s->n)
-		return 0;
-	/* group by (pid, interned name pointer): equal names share a pointer */
-	if (!(g = malloc((size_t)s->n * sizeof(*g))))
-		return -1;
-	for (uint32_t i = 0; i < s->n; i++) {
-		const struct flow *f = &t->e[s->items[i].idx].f;
-
-		g[i].hi = f->has & FLOW_HAS_PID ? f->pid : (uint64_t)1 << 32;
-		g[i].lo = (uint64_t)(uintptr_t)f->process_name;
-		g[i].idx = s->items[i].idx;
-	}
-	qsort(g, s->n, sizeof(*g), cmp_proc_group);
-	for (uint32_t i = 0; i < s->n; i++) {
-		const struct flowtab_entry *e = &t->e[g[i].idx];
-		struct sorter_proc *p;
-
-		if (i == 0 || g[i].hi != g[i - 1].hi || g[i].lo != g[i - 1].lo) {
-			if (s->nprocs == s->proccap) {
-				uint32_t cap = s->proccap ? s->proccap * 2 : 64;
-				struct sorter_proc *np = realloc(s->procs, cap * sizeof(*np));
-
-				if (!np) {
-					free(g);
-					return -1;
-				}
-				s->procs = np;
-				s->proccap = cap;
-			}
-			p = &s->procs[s->nprocs++];
-			memset(p, 0, sizeof(*p));
-			p->idx = g[i].idx;
-			p->pid = e->f.pid;
-			p->has_pid = e->f.has & FLOW_HAS_PID;
-		}
-		p = &s->procs[s->nprocs - 1];
-		p->flows++;
-		p->sent = flowtab_sum(p->sent, e->f.orig_bytes);
-		p->recv = flowtab_sum(p->recv, e->f.reply_bytes);
-		p->rate = flowtab_sum(p->rate, sorter_rate(e, t->now_ns));
-	}
-	free(g);
-	qsort(s->procs, s->nprocs, sizeof(*s->procs), cmp_proc_busy);
 	return 0;
 }
 
 void sorter_release(struct sorter *s)
 {
 	free(s->items);
-	free(s->procs);
 	s->items = NULL;
-	s->procs = NULL;
-	s->n = s->cap = s->nprocs = s->proccap = 0;
+	s->n = s->cap = 0;
 }

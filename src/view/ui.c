@@ -3,48 +3,58 @@
  *
  *   row 0   Kernel netfilter TCP/UDP flow statistics, [+N]
  *   row 1   status: shown/total, new and closed per second, modes, problems
- *   row 2   column heading (counters, compact or process view), if any
- *   ...     one flow a line
- *   last    key hints, or the search prompt while typing
+ *   row 2   column heading
+ *   ...     one flow (or process) a line
+ *   last    key hints; the answer to the last key; the search prompt or the
+ *           filter menu while one is open
+ *
+ * Keys follow top and htop where they mean something here (F1 h help, F3 /
+ * search, F6 o < > sort, P M T sort by rate, bytes, age, F10 q quit, Esc
+ * clears); every other key says on the bottom line that it does nothing.
  */
 #include "ui.h"
 
-#include <curses.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "clock.h"
 
 #define CTRL(c) ((c) & 0x1f)
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void ui_init(struct ui *u, struct screen *scr, struct flowtab *t,
-	     const struct reader_stats *rs, const struct sorter *s, const struct linefmt *lf)
+	     const struct reader_stats *rs, const struct sorter *s, const struct flowmatch *m,
+	     const struct linefmt *lf)
 {
 	memset(u, 0, sizeof(*u));
 	u->scr = scr;
 	u->t = t;
 	u->rs = rs;
 	u->s = *s;
+	if (m)
+		u->m = *m;
 	u->lf = *lf;
+	u->lf.legend = true;
+	u->compact_chosen = lf->compact;
 	u->resort = true;
 }
 
 void ui_release(struct ui *u)
 {
 	sorter_release(&u->s);
+	procsum_release(&u->ps);
 }
 
 void ui_pause(struct ui *u, bool on)
 {
 	u->paused = on;
 	flowtab_hold(u->t, on);
+	/* the rows not on screen may name slots reused before the hold: the
+	 * other view is built afresh from the held table when asked for */
+	if (u->procview)
+		u->built = false;
+	else
+		u->procs_built = false;
 	if (!on)
 		u->resort = true;
 }
@@ -64,23 +74,28 @@ static void put_line(struct ui *u, int row, const char *text, size_t skip,
 static const char *const help_text[] = {
 	"flowtop-view keys",
 	"",
-	"  Up/k  Down/j    scroll one line",
-	"  PgUp  PgDn      scroll one page",
-	"  Home/g  End/G   top, bottom",
-	"  Left  Right     scroll sideways",
-	"  space  p        pause / resume the display",
-	"  /               search (Enter keeps it, Esc clears)",
-	"  t u i s         only tcp, udp, icmp, sctp (toggle)",
-	"  4 6             only IPv4, IPv6 (toggle)",
-	"  a               clear all filters and the search",
-	"  o               next sort order",
-	"  r               reverse the order",
-	"  n               names / numeric addresses",
-	"  c               compact columns",
-	"  TAB             per-process view",
-	"  Ctrl-L          redraw",
-	"  ?               this help",
-	"  q               quit",
+	"  Up/k  Down/j        scroll one line",
+	"  PgUp  PgDn          scroll one page",
+	"  Home/g  End/G       top, bottom",
+	"  Left  Right         scroll sideways",
+	"  F3  /               search (Enter keeps it)",
+	"  f                   filter: then t u i s tcp udp icmp sctp, 4 6 IPv4 IPv6",
+	"  Esc                 clear the search and the filter",
+	"  F6  o  >   <        next, previous sort order",
+	"  P  M  T             sort by rate, bytes, age",
+	"  r                   reverse the order",
+	"  TAB                 per-process view",
+	"  c                   compact columns (the default below 120 columns)",
+	"  n                   names / numeric addresses",
+	"  space  p            pause / resume the display",
+	"  Ctrl-L              redraw",
+	"  F1  h  ?            this help",
+	"  F10  q              quit",
+	"",
+	"  bridged(?)          a flow with no local process: routed through this",
+	"                      host, or local and its process gone or not visible",
+	"  dimmed              a closed flow, shown for --linger seconds",
+	"  -                   no byte counters (flowtop-emit --accounting)",
 	"",
 	"any key closes this help",
 };
@@ -94,43 +109,23 @@ static void draw_help(struct ui *u)
 	if (top < 0)
 		top = 0;
 	for (int i = 0; i < n; i++) {
-		snprintf(line, sizeof(line), "  %-56s", help_text[i]);
+		snprintf(line, sizeof(line), "  %-76s", help_text[i]);
 		put_line(u, top + i, line, 0, SCREEN_REVERSE, false);
 	}
 }
 
-static void filter_desc(const struct ui *u, char *buf, size_t len)
-{
-	static const struct {
-		unsigned int bit;
-		const char *name;
-	} names[] = {
-		{ SORTER_TCP, "tcp" }, { SORTER_UDP, "udp" }, { SORTER_ICMP, "icmp" },
-		{ SORTER_SCTP, "sctp" }, { SORTER_V4, "ipv4" }, { SORTER_V6, "ipv6" },
-	};
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (u->s.filter & names[i].bit)
-			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
-					      names[i].name);
-	if (u->s.search[0] && n < len)
-		snprintf(buf + n, len - n, "%s/%s", n ? " " : "", u->s.search);
-}
-
 static void draw_status(struct ui *u, uint32_t shown)
 {
-	char st[LINEFMT_MAX], flt[SORTER_SEARCH_MAX + 64];
+	char st[LINEFMT_MAX], flt[FLOWMATCH_SEARCH_MAX + 64];
 	size_t n;
 
-	filter_desc(u, flt, sizeof(flt));
+	flowmatch_describe(&u->m, flt, sizeof(flt));
 	n = (size_t)snprintf(st, sizeof(st), " %s %u/%u  new %.0f/s  closed %.0f/s  sort %s%s",
 			     u->procview ? "processes" : "flows", shown, u->t->live,
 			     u->new_rate, u->closed_rate, sorter_key_name(u->s.key),
 			     u->s.reverse ? " (reversed)" : "");
 	if (flt[0])
-		n += (size_t)snprintf(st + n, sizeof(st) - n, "  filter %s", flt);
+		n += (size_t)snprintf(st + n, sizeof(st) - n, "  filter %s (Esc clears)", flt);
 	if (u->paused)
 		n += (size_t)snprintf(st + n, sizeof(st) - n, "  PAUSED");
 	if (u->eof)
@@ -147,30 +142,110 @@ static void draw_status(struct ui *u, uint32_t shown)
 	put_line(u, 1, st, 0, SCREEN_NORMAL, false);
 }
 
-void ui_draw(struct ui *u)
+/* The advice on an empty screen: what is missing, and only what the user
+ * has not done already. */
+static void draw_empty(struct ui *u, int row)
 {
-	uint64_t t0 = mono_ns(), dt;
+	if (u->t->live && (u->m.filter || u->m.search[0])) {
+		put_line(u, row, "  No flow matches the filter; Esc clears it.", 0,
+			 SCREEN_NORMAL, false);
+	} else if (u->t->live) {
+		return;
+	} else if (!u->t->st.snapshots && !u->eof) {
+		return;
+	} else if (u->tracked) {
+		put_line(u, row, "  No flows yet.  The kernel tracks connections for this session "
+			 "(flowtop --track):", 0, SCREEN_NORMAL, false);
+		put_line(u, row + 1, "  flows appear here as soon as there is traffic.", 0,
+			 SCREEN_NORMAL, false);
+	} else {
+		put_line(u, row, "  No flows.  If nothing asks the kernel to track connections, "
+			 "the table stays empty:", 0, SCREEN_NORMAL, false);
+		put_line(u, row + 1, "  run 'flowtop --track', or add an nftables rule that uses "
+			 "'ct state'.", 0, SCREEN_NORMAL, false);
+	}
+}
+
+static void draw_bottom(struct ui *u, int row)
+{
+	char line[FLOWMATCH_SEARCH_MAX + 8];
+
+	if (u->searching) {
+		snprintf(line, sizeof(line), "/%s_", u->m.search);
+		put_line(u, row, line, 0, SCREEN_NORMAL, false);
+	} else if (u->filtering) {
+		put_line(u, row, " filter: t tcp  u udp  i icmp  s sctp  4 IPv4  6 IPv6  "
+			 "a all   (Esc: cancel)", 0, SCREEN_REVERSE, true);
+	} else if (u->msg[0]) {
+		put_line(u, row, u->msg, 0, SCREEN_REVERSE, true);
+	} else {
+		/* the most used first: a narrow terminal cuts the end */
+		put_line(u, row, " F1 help  F10 quit  F3 search  f filter  F6 sort  "
+			 "TAB processes  space pause  c compact", 0, SCREEN_REVERSE, true);
+	}
+}
+
+/* Bring the sorted flows or the process rows up to date: when the order
+ * or filter changed, or the table did and the display is not paused. */
+static void update_rows(struct ui *u)
+{
+	if (u->resort) {
+		u->built = u->procs_built = false;
+		u->resort = false;
+	}
+	if (u->procview) {
+		if (!u->procs_built || (!u->paused && u->procs_gen != u->table_gen)) {
+			procsum_build(&u->ps, u->t, &u->m);
+			u->procs_built = true;
+			u->procs_gen = u->table_gen;
+		}
+	} else if (!u->built || (!u->paused && u->built_gen != u->table_gen)) {
+		sorter_build(&u->s, u->t, &u->m);
+		u->built = true;
+		u->built_gen = u->table_gen;
+		u->win_sorted = false;
+	}
+}
+
+/* Sort the rows on screen, unless they already are.  A few pages around
+ * them are sorted too: finding a window costs a pass over every row,
+ * however small the window, so scrolling within the run costs nothing. */
+static void sort_window(struct ui *u, uint32_t count)
+{
+	uint32_t lo, hi;
+
+	if (u->win_sorted && u->scroll >= u->run_lo && u->scroll - u->run_lo + count <=
+	    u->run_hi - u->run_lo)
+		return;
+	lo = u->scroll > 2 * count ? u->scroll - 2 * count : 0;
+	hi = u->s.n - u->scroll > 4 * count ? u->scroll + 4 * count : u->s.n;
+	sorter_window(&u->s, lo, hi - lo);
+	u->win_sorted = true;
+	u->run_lo = lo;
+	u->run_hi = hi;
+}
+
+uint64_t ui_draw(struct ui *u)
+{
+	uint64_t t0 = clock_mono_ns(), dt;
 	int rows = screen_rows(u->scr), top = 2, body;
 	char line[LINEFMT_MAX + 64];
 	uint32_t total;
 
-	if (!u->paused || u->resort) {
-		sorter_build(&u->s, u->t);
-		if (u->procview)
-			sorter_procs(&u->s, u->t);
-		u->resort = false;
-	}
-	total = u->procview ? u->s.nprocs : u->s.n;
+	update_rows(u);
+	total = u->procview ? u->ps.n : u->s.n;
 	u->lf.counters = u->t->any_counters;
 	u->lf.now_ns = u->t->now_ns;
+	u->lf.width = (unsigned int)screen_cols(u->scr);
+	if (!u->compact_chosen)
+		u->lf.compact = screen_cols(u->scr) < UI_COMPACT_BELOW;
 
 	screen_begin(u->scr);
 	if (u->procview)
 		linefmt_proc_header(line);
 	else
 		linefmt_header(&u->lf, line);
-	if (line[0])
-		put_line(u, top++, line, u->procview ? 0 : u->hscroll, SCREEN_REVERSE, true);
+	put_line(u, top++, line, u->procview ? 0 : u->hscroll, SCREEN_REVERSE, true);
 	body = rows - top - 1;
 	if (body < 1)
 		body = 1;
@@ -180,7 +255,7 @@ void ui_draw(struct ui *u)
 		u->scroll = total - (uint32_t)body;
 
 	if (!u->procview)
-		sorter_window(&u->s, u->scroll, (uint32_t)body);
+		sort_window(u, (uint32_t)body);
 	snprintf(line, sizeof(line), "Kernel netfilter TCP/UDP flow statistics, [+%u]", u->scroll);
 	put_line(u, 0, line, 0, SCREEN_BOLD, false);
 	draw_status(u, total);
@@ -189,34 +264,24 @@ void ui_draw(struct ui *u)
 		uint32_t i = u->scroll + (uint32_t)r;
 
 		if (u->procview) {
-			linefmt_proc(&u->s.procs[i], u->t, line);
+			linefmt_proc(&u->ps.rows[i], u->t, line);
 			put_line(u, top + r, line, u->hscroll, SCREEN_NORMAL, false);
 		} else {
 			const struct flowtab_entry *e = &u->t->e[sorter_at(&u->s, i)];
 
-			linefmt_flow(&u->lf, e, line);
+			linefmt_flow(&u->lf, u->t, e, line);
 			put_line(u, top + r, line, u->hscroll,
 				 e->flags & (FT_CLOSED | FT_DEAD) ? SCREEN_DIM : SCREEN_NORMAL, false);
 		}
 	}
-	if (u->t->live == 0 && (u->t->st.snapshots || u->eof)) {
-		put_line(u, top + 1, "  No flows.  If nothing asks the kernel to track connections, "
-			 "the table stays empty:", 0, SCREEN_NORMAL, false);
-		put_line(u, top + 2, "  run 'flowtop --track', or add an nftables rule that uses "
-			 "'ct state'.", 0, SCREEN_NORMAL, false);
-	}
-	if (u->searching) {
-		snprintf(line, sizeof(line), "/%s_", u->s.search);
-		put_line(u, rows - 1, line, 0, SCREEN_NORMAL, false);
-	} else {
-		put_line(u, rows - 1, " q quit  ? help  / search  o sort  r reverse  "
-			 "space pause  TAB processes  c compact  n names", 0, SCREEN_REVERSE, true);
-	}
+	if (!total)
+		draw_empty(u, top + 1);
+	draw_bottom(u, rows - 1);
 	if (u->help)
 		draw_help(u);
 	screen_show(u->scr);
 
-	dt = mono_ns() - t0;
+	dt = clock_mono_ns() - t0;
 	u->redraws++;
 	u->redraw_ns_total += dt;
 	u->redraw_ns_last = dt;
@@ -224,39 +289,93 @@ void ui_draw(struct ui *u)
 		u->redraw_ns_max = dt;
 		u->redraw_flows_max = u->t->live;
 	}
+	return dt;
 }
 
-static void toggle_filter(struct ui *u, unsigned int bit)
+static void set_msg(struct ui *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_msg(struct ui *u, const char *fmt, ...)
 {
-	u->s.filter ^= bit;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(u->msg, sizeof(u->msg), fmt, ap);
+	va_end(ap);
+}
+
+/* A key's name for a message: printable keys as themselves. */
+static void key_name(int key, char *buf, size_t len)
+{
+	if (key > 0x20 && key < 0x7f)
+		snprintf(buf, len, "'%c'", key);
+	else if (key >= SCREEN_KEY_F0 && key <= SCREEN_KEY_F0 + 63)
+		snprintf(buf, len, "F%d", key - SCREEN_KEY_F0);
+	else if (key > 0 && key < 0x20)
+		snprintf(buf, len, "Ctrl-%c", key + '@');
+	else
+		snprintf(buf, len, "that key");
+}
+
+static void set_order(struct ui *u, enum sorter_key k)
+{
+	u->s.key = k;
 	u->resort = true;
+}
+
+/* The key after 'f'. */
+static bool filter_key(struct ui *u, int key)
+{
+	static const struct {
+		int key;
+		unsigned int bit;
+	} keys[] = {
+		{ 't', FLOWMATCH_TCP }, { 'u', FLOWMATCH_UDP }, { 'i', FLOWMATCH_ICMP },
+		{ 's', FLOWMATCH_SCTP }, { '4', FLOWMATCH_V4 }, { '6', FLOWMATCH_V6 },
+	};
+
+	u->filtering = false;
+	if (key == SCREEN_KEY_ESC)
+		return true;
+	if (key == 'a') {
+		u->m.filter = 0;
+		u->resort = true;
+		return true;
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].key == key) {
+			u->m.filter ^= keys[i].bit;
+			u->scroll = 0;
+			u->resort = true;
+			return true;
+		}
+	set_msg(u, " no such filter: f then t u i s 4 6, or a for all");
+	return true;
 }
 
 static bool search_key(struct ui *u, int key)
 {
-	size_t n = strlen(u->s.search);
+	size_t n = strlen(u->m.search);
 
 	switch (key) {
-	case 27:		/* Esc: drop the search */
-		u->s.search[0] = '\0';
+	case SCREEN_KEY_ESC:	/* drop the search */
+		u->m.search[0] = '\0';
 		u->searching = false;
 		break;
 	case '\n':
 	case '\r':
-	case KEY_ENTER:
+	case SCREEN_KEY_ENTER:
 		u->searching = false;
 		break;
-	case KEY_BACKSPACE:
+	case SCREEN_KEY_BACKSPACE:
 	case 127:
 	case CTRL('h'):
 		if (n)
-			u->s.search[n - 1] = '\0';
+			u->m.search[n - 1] = '\0';
 		break;
 	default:
 		/* ASCII only: the search text is shown on the screen */
-		if (key >= 0x20 && key < 0x7f && n + 1 < SORTER_SEARCH_MAX) {
-			u->s.search[n] = (char)key;
-			u->s.search[n + 1] = '\0';
+		if (key >= 0x20 && key < 0x7f && n + 1 < FLOWMATCH_SEARCH_MAX) {
+			u->m.search[n] = (char)key;
+			u->m.search[n + 1] = '\0';
 		}
 		break;
 	}
@@ -268,50 +387,55 @@ static bool search_key(struct ui *u, int key)
 bool ui_key(struct ui *u, int key)
 {
 	int page = screen_rows(u->scr) - 4;
+	char name[16];
 
 	if (page < 1)
 		page = 1;
-	if (key == KEY_RESIZE)
+	if (key == SCREEN_KEY_RESIZE)
 		return true;
 	if (u->searching)
 		return search_key(u, key);
+	if (u->filtering)
+		return filter_key(u, key);
+	u->msg[0] = '\0';
 	if (u->help) {
 		u->help = false;
-		if (key != 'q')
+		if (key != 'q' && key != SCREEN_KEY_F0 + 10)
 			return true;
 	}
 	switch (key) {
 	case 'q':
 	case 'Q':
+	case SCREEN_KEY_F0 + 10:
 		u->quit = true;
 		return false;
-	case KEY_UP:
+	case SCREEN_KEY_UP:
 	case 'k':
 		if (u->scroll)
 			u->scroll--;
 		break;
-	case KEY_DOWN:
+	case SCREEN_KEY_DOWN:
 	case 'j':
 		u->scroll++;	/* ui_draw clamps */
 		break;
-	case KEY_PPAGE:
+	case SCREEN_KEY_PGUP:
 		u->scroll = u->scroll > (uint32_t)page ? u->scroll - (uint32_t)page : 0;
 		break;
-	case KEY_NPAGE:
+	case SCREEN_KEY_PGDN:
 		u->scroll += (uint32_t)page;
 		break;
-	case KEY_HOME:
+	case SCREEN_KEY_HOME:
 	case 'g':
 		u->scroll = 0;
 		break;
-	case KEY_END:
+	case SCREEN_KEY_END:
 	case 'G':
 		u->scroll = UINT32_MAX;
 		break;
-	case KEY_LEFT:
+	case SCREEN_KEY_LEFT:
 		u->hscroll = u->hscroll > 8 ? u->hscroll - 8 : 0;
 		break;
-	case KEY_RIGHT:
+	case SCREEN_KEY_RIGHT:
 		if (u->hscroll < LINEFMT_MAX)
 			u->hscroll += 8;
 		break;
@@ -320,59 +444,68 @@ bool ui_key(struct ui *u, int key)
 		ui_pause(u, !u->paused);
 		break;
 	case '/':
+	case SCREEN_KEY_F0 + 3:
+	case SCREEN_KEY_F0 + 4:		/* htop's filter: our search filters */
 		u->searching = true;
 		break;
-	case 't':
-		toggle_filter(u, SORTER_TCP);
+	case 'f':
+		u->filtering = true;
 		break;
-	case 'u':
-		toggle_filter(u, SORTER_UDP);
-		break;
-	case 'i':
-		toggle_filter(u, SORTER_ICMP);
-		break;
-	case 's':
-		toggle_filter(u, SORTER_SCTP);
-		break;
-	case '4':
-		toggle_filter(u, SORTER_V4);
-		break;
-	case '6':
-		toggle_filter(u, SORTER_V6);
-		break;
-	case 'a':
-		u->s.filter = 0;
-		u->s.search[0] = '\0';
+	case SCREEN_KEY_ESC:
+		if (!u->m.filter && !u->m.search[0]) {
+			set_msg(u, " no search or filter to clear");
+			break;
+		}
+		u->m.filter = 0;
+		u->m.search[0] = '\0';
+		u->scroll = 0;
 		u->resort = true;
 		break;
 	case 'o':
-		u->s.key = (u->s.key + 1) % SORT_KEY_MAX;
-		u->resort = true;
+	case '>':
+	case SCREEN_KEY_F0 + 6:
+		set_order(u, (u->s.key + 1) % SORT_KEY_MAX);
+		break;
+	case '<':
+		set_order(u, (u->s.key + SORT_KEY_MAX - 1) % SORT_KEY_MAX);
+		break;
+	case 'P':
+		set_order(u, SORT_RATE);
+		break;
+	case 'M':
+		set_order(u, SORT_BYTES);
+		break;
+	case 'T':
+		set_order(u, SORT_AGE);
 		break;
 	case 'r':
 		u->s.reverse = !u->s.reverse;
-		u->resort = true;
+		u->win_sorted = false;
 		break;
 	case 'n':
 		u->lf.numeric = !u->lf.numeric;
 		break;
 	case 'c':
 		u->lf.compact = !u->lf.compact;
+		u->compact_chosen = true;
 		u->hscroll = 0;
 		break;
 	case '\t':
 		u->procview = !u->procview;
 		u->scroll = 0;
-		u->resort = true;
 		break;
 	case '?':
+	case 'h':
+	case SCREEN_KEY_F0 + 1:
 		u->help = true;
 		break;
 	case CTRL('l'):
-		clearok(curscr, TRUE);
+		screen_repaint(u->scr);
 		break;
 	default:
-		return false;
+		key_name(key, name, sizeof(name));
+		set_msg(u, " %s does nothing here; F1 or h shows the keys", name);
+		break;
 	}
 	return true;
 }

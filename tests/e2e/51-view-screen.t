@@ -8,6 +8,9 @@ command -v tmux >/dev/null || skip_all "tmux not installed"
 plan 27
 
 tmux_setup
+# a session that outlives the test's own, so that killing one never ends
+# the server while the next one starts
+tm new-session -d -s keep "sleep 600"
 # start CMD: run CMD in a fresh 120x30 pane through a shell that records the
 # terminal settings after it ends
 start() {
@@ -54,15 +57,15 @@ ok $? "PgDn: one page"
 tm send-keys -t v PPage
 wait_screen '\[+0\]'
 
-tm send-keys -t v u
-wait_screen 'filter udp'
+tm send-keys -t v f u
+wait_screen 'filter udp (Esc clears)'
 rows | grep -v ':udp' | grep -q . ; [ $? -ne 0 ] && [ "$(rows | wc -l)" -eq "$(grep -c ':udp' "$TMP/batch")" ]
-ok $? "u: only udp flows"
-tm send-keys -t v u 6
-wait_screen 'filter ipv6'
+ok $? "f u: only udp flows"
+tm send-keys -t v f u f 6
+wait_screen 'filter ipv6 '
 [ "$(rows | wc -l)" -eq "$(grep -c ':ipv6:' "$TMP/batch")" ] && ! rows | grep -q ':ipv4:'
-ok $? "6: only IPv6 flows"
-tm send-keys -t v a
+ok $? "f 6: only IPv6 flows"
+tm send-keys -t v Escape
 wait_gone '  filter '
 
 tm send-keys -t v / f i r e f o x Enter
@@ -100,9 +103,9 @@ ok $? "any key closes help"
 
 tm resize-window -t v -x 70 -y 20
 # redrawn at the new size: the key line on the last of 20 rows
-wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t v | sed -n 20p | grep -q 'q quit'"
+wait_for 3 sh -c "tmux -L $SOCK capture-pane -p -t v | sed -n 20p | grep -q 'F1 help'"
 w=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
-[ "$w" -le 70 ] && screen | sed -n 20p | grep -q 'q quit'
+[ "$w" -le 70 ] && screen | sed -n 20p | grep -q 'F1 help'
 ok $? "resize: redrawn at 70x20 (widest line $w)"
 
 tm send-keys -t v q

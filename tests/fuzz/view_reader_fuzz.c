@@ -11,6 +11,7 @@
 #include "flowtab.h"
 #include "linefmt.h"
 #include "reader.h"
+#include "procsum.h"
 #include "sorter.h"
 #include "strpool.h"
 
@@ -66,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct strpool *p = c.p = strpool_new();
 	struct flowtab *tp = &c.t;
 	struct sorter s = { 0 };
+	struct procsum ps = { 0 };
 	struct linefmt lf = { .counters = true };
 	struct reader *r;
 	char line[LINEFMT_MAX + 1], cut[LINEFMT_MAX + 1];
@@ -83,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int k = 0; k < SORT_KEY_MAX; k++) {
 		s.key = (enum sorter_key)k;
 		s.reverse = k & 1;
-		sorter_build(&s, tp);
+		sorter_build(&s, tp, NULL);
 		sorter_window(&s, (uint32_t)size % 5, 3);
 		/* the window must match a full sort */
 		{
@@ -91,44 +93,46 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (uint32_t i = (uint32_t)size % 5; i < m && i < (uint32_t)size % 5 + 3; i++)
 				w[i - (uint32_t)size % 5] = sorter_at(&s, i);
-			sorter_run(&s, tp);
+			sorter_run(&s, tp, NULL);
 			for (uint32_t i = (uint32_t)size % 5; i < m && i < (uint32_t)size % 5 + 3; i++)
 				if (w[i - (uint32_t)size % 5] != sorter_at(&s, i))
 					abort();
 		}
 	}
 	s.reverse = false;
-	sorter_procs(&s, tp);
+	procsum_build(&ps, tp, NULL);
 	lf.now_ns = tp->now_ns;
 	for (uint32_t i = 0; i < s.n; i++) {
 		size_t n;
 
 		lf.compact = i & 1;
 		lf.numeric = i & 2;
-		n = linefmt_flow(&lf, &tp->e[sorter_at(&s, i)], line);
+		lf.width = i & 8 ? 80 : 0;	/* the narrow compact layout too */
+		n = linefmt_flow(&lf, tp, &tp->e[sorter_at(&s, i)], line);
 		check_line(line, n);
 		n = linefmt_cut(line, n, i % 7, 40, i & 4, cut, &cols);
 		check_line(cut, n);
 	}
-	for (uint32_t i = 0; i < s.nprocs; i++)
-		check_line(line, linefmt_proc(&s.procs[i], tp, line));
+	for (uint32_t i = 0; i < ps.n; i++)
+		check_line(line, linefmt_proc(&ps.rows[i], tp, line));
 	for (uint32_t i = 0; i < tp->n; i++) {
-		const struct flow *f = &tp->e[i].f;
+		struct flow f;
 
 		if (!flowtab_shown(tp, i))
 			continue;
-		check_pooled(p, f->state);
-		check_pooled(p, f->protocol);
-		check_pooled(p, f->src_domain);
-		check_pooled(p, f->dst_domain);
-		check_pooled(p, f->process_name);
-		check_pooled(p, f->process_exe);
-		check_pooled(p, f->user_name);
-		check_pooled(p, f->src_geo.country_name);
-		check_pooled(p, f->dst_geo.city_name);
-		check_pooled(p, f->dst_geo.as_org);
+		flowtab_flow(tp, &tp->e[i], &f);
+		check_pooled(p, f.state);
+		check_pooled(p, f.protocol);
+		check_pooled(p, f.src_domain);
+		check_pooled(p, f.dst_domain);
+		check_pooled(p, f.process_name);
+		check_pooled(p, f.src_geo.country_name);
+		check_pooled(p, f.src_geo.city_name);
+		check_pooled(p, f.dst_geo.country_name);
+		check_pooled(p, f.dst_geo.city_name);
 	}
 	sorter_release(&s);
+	procsum_release(&ps);
 	reader_free(r);
 	flowtab_release(tp);
 	strpool_free(p);
