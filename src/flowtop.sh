@@ -50,7 +50,28 @@ done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/flowtop.XXXXXX") || exit 1
 created=0
+# The emitter's messages wait in $tmp/err while the view owns the terminal;
+# every way out shows them once the view has put the terminal back, Ctrl-C
+# and kill included (the traps end here, after the pipeline).  Ctrl-C
+# reaches the emitter too, but the pipeline can end before it has said its
+# last: it gets two seconds to finish.
+err_shown=0
+show_err() {
+	if [ "$err_shown" = 0 ]; then
+		epid=$(cat "$tmp/pid" 2>/dev/null)
+		if [ -n "$epid" ] && kill -TERM "$epid" 2>/dev/null; then
+			i=0
+			while kill -0 "$epid" 2>/dev/null && [ "$i" -lt 40 ]; do
+				sleep 0.05
+				i=$((i + 1))
+			done
+		fi
+		err_shown=1
+		[ -s "$tmp/err" ] && cat "$tmp/err" >&2
+	fi
+}
 cleanup() {
+	show_err
 	if [ "$created" = 1 ]; then
 		nft delete table inet "$TABLE" 2>/dev/null
 		created=0
@@ -62,7 +83,12 @@ trap 'exit 129' HUP
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-if [ "$track" = 1 ] && ! nft list table inet "$TABLE" >/dev/null 2>&1; then
+# --track, or a table a running flowtop --track left: the view's empty
+# screen then does not advise what is already done
+tracked=
+if nft list table inet "$TABLE" >/dev/null 2>&1; then
+	tracked=--tracked
+elif [ "$track" = 1 ]; then
 	if ! nft -f - 2>"$tmp/nft" <<EOF
 table inet $TABLE {
 	chain pre { type filter hook prerouting priority 0; ct state new counter; }
@@ -74,6 +100,7 @@ EOF
 		exit 1
 	fi
 	created=1
+	tracked=--tracked
 fi
 
 # The emitter's stderr waits in a file while the screen is up, and the view
@@ -85,14 +112,14 @@ fi
 	wait $!
 	echo $? >"$tmp/rc"
 ) | (
-	"$VIEW" --wait-stream
+	"$VIEW" --wait-stream $tracked
 	rc=$?
 	# q in the view: stop the emitter too
 	[ -s "$tmp/pid" ] && kill -TERM "$(cat "$tmp/pid")" 2>/dev/null
 	exit $rc
 )
 vrc=$?
-cat "$tmp/err" >&2
+show_err
 if [ "$vrc" = 3 ]; then
 	erc=$(cat "$tmp/rc" 2>/dev/null)
 	[ -n "$erc" ] && [ "$erc" != 0 ] && exit "$erc"
