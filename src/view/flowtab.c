@@ -1,15 +1,24 @@
 /*
  * flowtab.c - hash-indexed array of flows, with merge, close and sweep.
  *
- * One flat array keeps a flow's bytes together (sorting 100k flows walks it
+ * One flat array keeps a flow's bytes together (sorting 1M flows walks it
  * linearly) and costs no per-flow allocation; the hash chains are 32-bit
- * indices threaded through the entries themselves.
+ * indices threaded through the entries themselves (4 bytes a flow, where an
+ * open-addressing table of hash and value would take 16 or more).
+ *
+ * An entry is about a third of a struct flow: what the view never reads
+ * (reply tuple, status, timeout, mark, packets, AS, executable, user) is
+ * not kept, and the strings sit once in the shared tables.  A record is
+ * merged into the entry through the field table (field_merge on the entry
+ * seen as a flow), so a new field needs no code here.
  */
 #include "flowtab.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hash.h"
 
 static const char *const rank_names[] = {
 	"ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT",
@@ -26,6 +35,156 @@ uint8_t flowtab_rank(const char *state)
 	return FT_RANK_OTHER;
 }
 
+/* --- shared records: names, places, owners --------------------------------- */
+
+static int shared_init(struct flowtab_shared *sh, uint32_t size, uint32_t max)
+{
+	memset(sh, 0, sizeof(*sh));
+	sh->size = size;
+	sh->max = max;
+	sh->cap = 16;
+	sh->n = 1;			/* handle 0: the all-zero record */
+	htab_init(&sh->index);
+	sh->rec = calloc(sh->cap, size);
+	sh->refs = calloc(sh->cap, sizeof(*sh->refs));
+	return sh->rec && sh->refs ? 0 : -1;
+}
+
+static void shared_release(struct flowtab_shared *sh)
+{
+	free(sh->rec);
+	free(sh->refs);
+	htab_release(&sh->index);
+}
+
+static unsigned char *shared_rec(const struct flowtab_shared *sh, uint32_t h)
+{
+	return sh->rec + (size_t)h * sh->size;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* The handle of the record equal to key (whose padding is zero), now with
+ * one more user; 0 for the zero record.  -1 when out of memory or handles. */
+static int shared_get(struct flowtab_shared *sh, const void *key, uint32_t *h)
+{
+	uint64_t hash;
+	struct htab_pos pos;
+	uint32_t i;
+
+	if (all_zero(key, sh->size)) {
+		*h = 0;
+		return 0;
+	}
+	hash = hash_bytes(key, sh->size);
+	for (uintptr_t v = htab_first(&sh->index, hash, &pos); v; v = htab_next(&sh->index, &pos))
+		if (!memcmp(shared_rec(sh, (uint32_t)v), key, sh->size)) {
+			sh->refs[v]++;
+			*h = (uint32_t)v;
+			return 0;
+		}
+	if (sh->freelist) {
+		i = sh->freelist;
+		memcpy(&sh->freelist, shared_rec(sh, i), sizeof(sh->freelist));
+	} else {
+		if (sh->n >= sh->max)
+			return -1;
+		if (sh->n == sh->cap) {
+			uint32_t cap = sh->cap * 2;
+			unsigned char *r = realloc(sh->rec, (size_t)cap * sh->size);
+			uint32_t *c;
+
+			if (!r)
+				return -1;
+			sh->rec = r;
+			if (!(c = realloc(sh->refs, (size_t)cap * sizeof(*c))))
+				return -1;
+			sh->refs = c;
+			sh->cap = cap;
+		}
+		i = sh->n++;
+	}
+	if (htab_put(&sh->index, hash, i)) {
+		memcpy(shared_rec(sh, i), &sh->freelist, sizeof(sh->freelist));
+		sh->freelist = i;
+		return -1;
+	}
+	memcpy(shared_rec(sh, i), key, sh->size);
+	sh->refs[i] = 1;
+	sh->live++;
+	*h = i;
+	return 0;
+}
+
+/* One user less of handle h; the last one frees the record. */
+static void shared_put(struct flowtab_shared *sh, uint32_t h)
+{
+	unsigned char *r;
+
+	if (!h || --sh->refs[h])
+		return;
+	r = shared_rec(sh, h);
+	htab_del(&sh->index, hash_bytes(r, sh->size), h);
+	memset(r, 0, sh->size);
+	memcpy(r, &sh->freelist, sizeof(sh->freelist));
+	sh->freelist = h;
+	sh->live--;
+}
+
+/* Replace handle *h with one for key; on failure *h is left as it was. */
+static int shared_set(struct flowtab_shared *sh, uint32_t *h, const void *key)
+{
+	uint32_t nh;
+
+	/* most updates change only counters: no hashing for them */
+	if (!memcmp(shared_rec(sh, *h), key, sh->size))
+		return 0;
+	if (shared_get(sh, key, &nh))
+		return -1;
+	shared_put(sh, *h);
+	*h = nh;
+	return 0;
+}
+
+static size_t shared_bytes(const struct flowtab_shared *sh)
+{
+	return (size_t)sh->cap * (sh->size + sizeof(*sh->refs)) + htab_bytes(&sh->index);
+}
+
+/* Move the strings of every live record to fn's pool.  The records keep
+ * their handles; the index is rebuilt, as the hashes were of the old
+ * pointers.  nptr: how many string pointers a record starts with. */
+static int shared_reintern(struct flowtab_shared *sh, unsigned int nptr,
+			   field_intern_fn fn, void *ctx)
+{
+	htab_clear(&sh->index);
+	for (uint32_t i = 1; i < sh->n; i++) {
+		unsigned char *r = shared_rec(sh, i);
+
+		if (!sh->refs[i])
+			continue;
+		for (unsigned int k = 0; k < nptr; k++) {
+			const char *p;
+
+			memcpy(&p, r + k * sizeof(p), sizeof(p));
+			if (p && !(p = fn(ctx, p, strlen(p))))
+				return -1;
+			memcpy(r + k * sizeof(p), &p, sizeof(p));
+		}
+		if (htab_put(&sh->index, hash_bytes(r, sh->size), i))
+			return -1;
+	}
+	return 0;
+}
+
+/* --- the table --------------------------------------------------------------- */
+
 int flowtab_init(struct flowtab *t, uint32_t max, uint64_t linger_ns)
 {
 	memset(t, 0, sizeof(*t));
@@ -33,8 +192,13 @@ int flowtab_init(struct flowtab *t, uint32_t max, uint64_t linger_ns)
 	t->linger_ns = linger_ns;
 	t->nbuckets = 1024;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (!t->buckets)
+	/* the handles' widths in struct flowtab_entry */
+	if (!t->buckets || shared_init(&t->names, sizeof(const char *), UINT16_MAX + 1u) ||
+	    shared_init(&t->places, sizeof(struct flowtab_place), UINT32_MAX) ||
+	    shared_init(&t->owners, sizeof(struct flowtab_owner), UINT32_MAX)) {
+		flowtab_release(t);
 		return -1;
+	}
 	return 0;
 }
 
@@ -42,6 +206,10 @@ void flowtab_release(struct flowtab *t)
 {
 	free(t->e);
 	free(t->buckets);
+	free(t->fifo);
+	shared_release(&t->names);
+	shared_release(&t->places);
+	shared_release(&t->owners);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -53,42 +221,51 @@ static uint32_t mix(uint64_t h)
 	return (uint32_t)h;
 }
 
-/* The key of a flow: its id, or its original tuple. */
-static uint32_t key_hash(const struct flow *f, bool by_id)
+/* The key of a flow: its id, or its original tuple.  Records and entries
+ * both hash through this, from their own copies of the fields. */
+static uint32_t key_hash(uint32_t id, uint8_t family, uint8_t l4proto, uint16_t zone,
+			 const struct flow_tuple *o, uint16_t icmp_id, bool by_id)
 {
 	uint64_t h;
 
 	if (by_id)
-		return mix(f->id);
-	h = (uint64_t)f->family << 56 ^ (uint64_t)f->l4proto << 48 ^ f->zone;
+		return mix(id);
+	h = (uint64_t)family << 56 ^ (uint64_t)l4proto << 48 ^ zone;
 	for (int i = 0; i < 4; i++)
-		h = (h ^ f->orig.src.w[i]) * 0x100000001b3ULL ^ f->orig.dst.w[i];
-	h ^= (uint64_t)f->orig.sport << 16 ^ f->orig.dport ^ (uint64_t)f->icmp_id << 32;
+		h = (h ^ o->src.w[i]) * 0x100000001b3ULL ^ o->dst.w[i];
+	h ^= (uint64_t)o->sport << 16 ^ o->dport ^ (uint64_t)icmp_id << 32;
 	return mix(h);
 }
 
-static bool same_tuple(const struct flow *g, const struct flow *f);
-
-static bool key_equal(const struct flowtab_entry *e, const struct flow *f, bool by_id)
+static uint32_t rec_hash(const struct flow *f, bool by_id)
 {
-	const struct flow *g = &e->f;
-
-	if (!!(e->flags & FT_BY_ID) != by_id)
-		return false;
-	/* conntrack ids are 32-bit hashes: among 100k live flows two may
-	 * share one, so the original tuple (which never changes) decides */
-	if (by_id)
-		return g->id == f->id && (!(f->has & FLOW_HAS_TUPLE) || same_tuple(g, f));
-	return same_tuple(g, f);
+	return key_hash(f->id, f->family, f->l4proto, f->zone, &f->orig, f->icmp_id, by_id);
 }
 
-static bool same_tuple(const struct flow *g, const struct flow *f)
+static uint32_t entry_hash(const struct flowtab_entry *e)
+{
+	return key_hash(e->id, e->family, e->l4proto, e->zone, &e->orig, e->icmp_id,
+			e->flags & FT_BY_ID);
+}
+
+static bool same_tuple(const struct flowtab_entry *g, const struct flow *f)
 {
 	return g->family == f->family && g->l4proto == f->l4proto && g->zone == f->zone &&
 	       !memcmp(&g->orig.src, &f->orig.src, sizeof(f->orig.src)) &&
 	       !memcmp(&g->orig.dst, &f->orig.dst, sizeof(f->orig.dst)) &&
 	       g->orig.sport == f->orig.sport && g->orig.dport == f->orig.dport &&
 	       g->icmp_id == f->icmp_id;
+}
+
+static bool key_equal(const struct flowtab_entry *e, const struct flow *f, bool by_id)
+{
+	if (!!(e->flags & FT_BY_ID) != by_id)
+		return false;
+	/* conntrack ids are 32-bit hashes: among 100k live flows two may
+	 * share one, so the original tuple (which never changes) decides */
+	if (by_id)
+		return e->id == f->id && (!(f->has & FLOW_HAS_TUPLE) || same_tuple(e, f));
+	return same_tuple(e, f);
 }
 
 static uint32_t *bucket_of(struct flowtab *t, const struct flowtab_entry *e)
@@ -98,7 +275,7 @@ static uint32_t *bucket_of(struct flowtab *t, const struct flowtab_entry *e)
 
 static int lookup(struct flowtab *t, const struct flow *f, bool by_id)
 {
-	uint32_t h = key_hash(f, by_id);
+	uint32_t h = rec_hash(f, by_id);
 
 	for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i; i = t->e[i - 1].hnext)
 		if (t->e[i - 1].khash == h && key_equal(&t->e[i - 1], f, by_id))
@@ -160,11 +337,56 @@ static void unlink_hash(struct flowtab *t, uint32_t idx)
 		*p = e->hnext;
 }
 
+/* The slot goes back to the free list, and its shared records lose a user
+ * (a held table frees only on release: a dead entry stays readable). */
 static void free_slot(struct flowtab *t, uint32_t idx)
 {
-	t->e[idx].flags = 0;
-	t->e[idx].hnext = t->freelist;
+	struct flowtab_entry *e = &t->e[idx];
+
+	shared_put(&t->names, e->state);
+	shared_put(&t->names, e->protocol);
+	shared_put(&t->places, e->src);
+	shared_put(&t->places, e->dst);
+	shared_put(&t->owners, e->owner);
+	e->state = e->protocol = 0;
+	e->src = e->dst = e->owner = 0;
+	e->flags = 0;
+	e->hnext = t->freelist;
 	t->freelist = idx + 1;
+}
+
+/* A closed entry that goes before its time leaves no waiting mark that
+ * could expire a later flow in the same slot.  Rare (a reused id), so a
+ * walk of the closed flows is fine. */
+static void fifo_forget(struct flowtab *t, uint32_t idx)
+{
+	for (uint32_t i = t->fhead; i != t->ftail; i = (i + 1) & (t->fcap - 1))
+		if (t->fifo[i].idx == idx)
+			t->fifo[i].idx = UINT32_MAX;
+}
+
+static int fifo_push(struct flowtab *t, uint32_t idx, uint64_t mono)
+{
+	if (!t->fcap || ((t->ftail + 1) & (t->fcap - 1)) == t->fhead) {
+		uint32_t cap = t->fcap ? t->fcap * 2 : 64, n = 0;
+		struct flowtab_closed *f = malloc((size_t)cap * sizeof(*f));
+
+		if (!f)
+			return -1;
+		for (uint32_t i = t->fhead; i != t->ftail; i = (i + 1) & (t->fcap - 1))
+			f[n++] = t->fifo[i];
+		free(t->fifo);
+		t->fifo = f;
+		t->fcap = cap;
+		t->fhead = 0;
+		t->ftail = n;
+	}
+	if (t->fhead == t->ftail)
+		t->next_expiry = mono + t->linger_ns;
+	t->fifo[t->ftail].idx = idx;
+	t->fifo[t->ftail].mono = mono;
+	t->ftail = (t->ftail + 1) & (t->fcap - 1);
+	return 0;
 }
 
 static void remove_entry(struct flowtab *t, uint32_t idx)
@@ -185,32 +407,117 @@ static void remove_entry(struct flowtab *t, uint32_t idx)
 	}
 }
 
-/* Copy into d what s says; what s lacks, d keeps.  The field table says
- * what a flow holds: only the byte rate is the view's own. */
-static void merge(struct flowtab_entry *e, const struct flow *s)
+void flowtab_flow(const struct flowtab *t, const struct flowtab_entry *e, struct flow *f)
 {
-	struct flow *d = &e->f;
-	const char *state = d->state;
+	const struct flowtab_place *src = flowtab_place(t, e, 0), *dst = flowtab_place(t, e, 1);
+	const struct flowtab_owner *o = flowtab_owner(t, e);
 
-	if (s->has & FLOW_HAS_COUNTERS) {
+	memset(f, 0, sizeof(*f));
+	f->has = e->has;
+	f->id = e->id;
+	f->orig = e->orig;
+	f->family = e->family;
+	f->l4proto = e->l4proto;
+	f->zone = e->zone;
+	f->icmp_id = e->icmp_id;
+	f->icmp_type = e->icmp_type;
+	f->icmp_code = e->icmp_code;
+	f->orig_bytes = e->orig_bytes;
+	f->reply_bytes = e->reply_bytes;
+	f->start_ns = e->since_ns;
+	f->state = flowtab_state(t, e);
+	f->protocol = flowtab_protocol(t, e);
+	f->src_domain = src->domain;
+	f->dst_domain = dst->domain;
+	memcpy(f->src_geo.country_iso, src->country_iso, 3);
+	memcpy(f->dst_geo.country_iso, dst->country_iso, 3);
+	f->src_geo.country_name = src->country_name;
+	f->src_geo.city_name = src->city_name;
+	f->dst_geo.country_name = dst->country_name;
+	f->dst_geo.city_name = dst->city_name;
+	f->process_name = o->name;
+	f->pid = o->pid;
+}
+
+static void place_of(const struct flow *f, int end, struct flowtab_place *p)
+{
+	const struct flow_geo *g = end ? &f->dst_geo : &f->src_geo;
+
+	memset(p, 0, sizeof(*p));
+	p->domain = end ? f->dst_domain : f->src_domain;
+	p->country_name = g->country_name;
+	p->city_name = g->city_name;
+	memcpy(p->country_iso, g->country_iso, sizeof(p->country_iso));
+}
+
+/* Store f (a merged flow) into e: the fields it keeps, the handles of its
+ * strings.  -1 when a shared table is out of memory or handles. */
+static int pack(struct flowtab *t, struct flowtab_entry *e, const struct flow *f)
+{
+	struct flowtab_place src, dst;
+	struct flowtab_owner o;
+	uint32_t state = e->state, proto = e->protocol;
+	int rc;
+
+	place_of(f, 0, &src);
+	place_of(f, 1, &dst);
+	memset(&o, 0, sizeof(o));
+	o.name = f->process_name;
+	if (f->has & FLOW_HAS_PID) {
+		o.pid = f->pid;
+		o.has_pid = 1;
+	}
+	/* each handle is right for its counts whatever fails after it */
+	rc = shared_set(&t->names, &state, &f->state) ||
+	     shared_set(&t->names, &proto, &f->protocol) ||
+	     shared_set(&t->places, &e->src, &src) || shared_set(&t->places, &e->dst, &dst) ||
+	     shared_set(&t->owners, &e->owner, &o) ? -1 : 0;
+	if (state != e->state)
+		e->rank = flowtab_rank(flowtab_name(t, (uint16_t)state));
+	e->state = (uint16_t)state;
+	e->protocol = (uint16_t)proto;
+	if (rc)
+		return -1;
+	e->has = f->has;
+	e->id = f->id;
+	e->orig = f->orig;
+	e->family = f->family;
+	e->l4proto = f->l4proto;
+	e->zone = f->zone;
+	e->icmp_id = f->icmp_id;
+	e->icmp_type = f->icmp_type;
+	e->icmp_code = f->icmp_code;
+	e->orig_bytes = f->orig_bytes;
+	e->reply_bytes = f->reply_bytes;
+	if (f->has & FLOW_HAS_START)
+		e->since_ns = f->start_ns;
+	return 0;
+}
+
+/* Merge record s into e through the field table: what s lacks, e keeps.
+ * Only the byte rate is the view's own. */
+static int merge(struct flowtab *t, struct flowtab_entry *e, const struct flow *s)
+{
+	struct flow d;
+
+	if (s->has & FLOW_HAS_COUNTERS && s->ts_ns) {
 		uint64_t total = flowtab_sum(s->orig_bytes, s->reply_bytes);
+		uint64_t prev = flowtab_sum(e->orig_bytes, e->reply_bytes);
+		uint32_t ms = (uint32_t)(s->ts_ns / 1000000u), dt = ms - e->rate_ms;
 
-		if (e->rate_ts && s->ts_ns > e->rate_ts && total >= e->rate_bytes) {
-			/* in double: 18 GB between samples would wrap bytes * 1e9 */
-			double r = (double)(total - e->rate_bytes) * 1e9 /
-				   (double)(s->ts_ns - e->rate_ts);
+		if (e->flags & FT_SAMPLED && dt && dt < 1u << 31 && total >= prev) {
+			double r = (double)(total - prev) * 1e3 / dt;
 
 			e->rate = r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 		}
-		if (s->ts_ns && s->ts_ns != e->rate_ts) {
-			e->rate_ts = s->ts_ns;
-			e->rate_bytes = total;
+		if (!(e->flags & FT_SAMPLED) || dt) {
+			e->rate_ms = ms;
+			e->flags |= FT_SAMPLED;
 		}
 	}
-	field_merge(d, s);
-	/* states are interned: the same pointer is the same state and rank */
-	if (d->state != state)
-		e->rank = flowtab_rank(d->state);
+	flowtab_flow(t, e, &d);
+	field_merge(&d, s);
+	return pack(t, e, &d);
 }
 
 static void close_entry(struct flowtab *t, uint32_t idx, uint64_t mono)
@@ -219,16 +526,14 @@ static void close_entry(struct flowtab *t, uint32_t idx, uint64_t mono)
 
 	if (e->flags & FT_CLOSED)
 		return;
-	if (t->linger_ns == 0) {
+	if (t->linger_ns == 0 || fifo_push(t, idx, mono)) {
+		/* out of memory for the wait: it goes now */
 		remove_entry(t, idx);
 		return;
 	}
 	e->flags |= FT_CLOSED;
-	e->closed_mono = mono;
 	t->nclosed++;
 	t->st.closed++;
-	if (!t->next_expiry || mono + t->linger_ns < t->next_expiry)
-		t->next_expiry = mono + t->linger_ns;
 }
 
 static void sweep(struct flowtab *t)
@@ -259,9 +564,12 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 	memset(e, 0, sizeof(*e));
 	e->flags = FT_LIVE | (by_id ? FT_BY_ID : 0);
 	e->rank = FT_RANK_STATELESS;
-	e->first_ns = rec->ts_ns ? rec->ts_ns : t->now_ns;
-	merge(e, rec);
-	e->khash = key_hash(&e->f, by_id);
+	e->since_ns = rec->ts_ns ? rec->ts_ns : t->now_ns;
+	if (merge(t, e, rec)) {
+		free_slot(t, (uint32_t)i);
+		return -1;
+	}
+	e->khash = entry_hash(e);
 	head = bucket_of(t, e);
 	e->hnext = *head;
 	*head = (uint32_t)i + 1;
@@ -300,19 +608,20 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 	if (rec->action == FLOW_DESTROY) {
 		if (i < 0)
 			return false;
-		merge(&t->e[i], rec);
+		merge(t, &t->e[i], rec);
 		close_entry(t, (uint32_t)i, mono);
 		return true;
 	}
 	if (i >= 0 && rec->action == FLOW_NEW && t->e[i].flags & FT_CLOSED) {
 		/* the id was reused: a new flow, not the old one */
+		fifo_forget(t, (uint32_t)i);
 		remove_entry(t, (uint32_t)i);
 		i = -1;
 	}
 	if (i < 0)
 		i = insert(t, rec, by_id);
-	else
-		merge(&t->e[i], rec);
+	else if (merge(t, &t->e[i], rec))
+		return false;
 	if (i < 0)
 		return false;
 	if (t->in_frame)
@@ -322,23 +631,17 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 
 uint64_t flowtab_expire(struct flowtab *t, uint64_t mono)
 {
-	uint64_t next = 0;
+	while (t->fhead != t->ftail) {
+		const struct flowtab_closed *c = &t->fifo[t->fhead];
 
-	if (!t->nclosed)
-		return t->next_expiry = 0;
-	if (mono < t->next_expiry)
-		return t->next_expiry;
-	for (uint32_t i = 0; i < t->n && t->nclosed; i++) {
-		const struct flowtab_entry *e = &t->e[i];
-
-		if (!flowtab_shown(t, i) || !(e->flags & FT_CLOSED))
-			continue;
-		if (e->closed_mono + t->linger_ns <= mono)
-			remove_entry(t, i);
-		else if (!next || e->closed_mono + t->linger_ns < next)
-			next = e->closed_mono + t->linger_ns;
+		if (c->mono + t->linger_ns > mono)
+			return t->next_expiry = c->mono + t->linger_ns;
+		if (c->idx != UINT32_MAX && flowtab_shown(t, c->idx) &&
+		    t->e[c->idx].flags & FT_CLOSED)
+			remove_entry(t, c->idx);
+		t->fhead = (t->fhead + 1) & (t->fcap - 1);
 	}
-	return t->next_expiry = next;
+	return t->next_expiry = 0;
 }
 
 void flowtab_hold(struct flowtab *t, bool hold)
@@ -354,18 +657,15 @@ void flowtab_hold(struct flowtab *t, bool hold)
 
 size_t flowtab_bytes(const struct flowtab *t)
 {
-	return (size_t)t->n * sizeof(*t->e) + (size_t)t->nbuckets * sizeof(*t->buckets);
+	return (size_t)t->n * sizeof(*t->e) + (size_t)t->nbuckets * sizeof(*t->buckets) +
+	       (size_t)t->fcap * sizeof(*t->fifo) + shared_bytes(&t->names) +
+	       shared_bytes(&t->places) + shared_bytes(&t->owners);
 }
 
 int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx)
 {
-	for (uint32_t i = 0; i < t->n; i++) {
-		struct flow *f = &t->e[i].f;
-
-		if (!(t->e[i].flags & FT_LIVE))
-			continue;
-		if (field_reintern(f, fn, ctx))
-			return -1;
-	}
+	if (shared_reintern(&t->names, 1, fn, ctx) || shared_reintern(&t->places, 3, fn, ctx) ||
+	    shared_reintern(&t->owners, 1, fn, ctx))
+		return -1;
 	return 0;
 }

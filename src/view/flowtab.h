@@ -1,12 +1,16 @@
 /*
  * flowtab.h - the view's live flow table: records in, current flows out.
  *
- * struct flowtab owns its entries (one array, reused through a free list)
- * and the hash index over them.  Strings inside entries belong to the
- * caller's string pool; the table is the only holder of pool pointers that
- * outlive a record, which is what lets flowtab_reintern() move them all.  Entries are addressed by index; an index stays
- * valid while the entry is live, and while the table is held (paused) even
- * a removed entry stays readable until flowtab_hold(t, false).
+ * struct flowtab owns its entries (one array, reused through a free list),
+ * the hash index over them, and three small tables of what many flows
+ * share: names (state, application protocol), places (one end's DNS name
+ * and geo) and owners (pid and process name).  An entry keeps only what the
+ * view shows, with 32-bit handles into those tables.  Strings in the tables
+ * belong to the caller's string pool; the tables are the only holders of
+ * pool pointers that outlive a record, which is what lets
+ * flowtab_reintern() move them all.  Entries are addressed by index; an
+ * index stays valid while the entry is live, and while the table is held
+ * (paused) even a removed entry stays readable until flowtab_hold(t, false).
  */
 #ifndef FLOWTOP_VIEW_FLOWTAB_H
 #define FLOWTOP_VIEW_FLOWTAB_H
@@ -17,6 +21,7 @@
 
 #include "field.h"
 #include "flow.h"
+#include "htab.h"
 
 /* Default cap on live flows; --max-flows changes it. */
 #define FLOWTAB_MAX_DEFAULT 1000000u
@@ -26,27 +31,62 @@ enum {
 	FT_CLOSED = 1 << 1,	/* destroyed: shown dimmed until it expires */
 	FT_BY_ID = 1 << 2,	/* keyed by conntrack.id, else by tuple */
 	FT_DEAD = 1 << 3,	/* removed while held; freed on release */
+	FT_SAMPLED = 1 << 4,	/* rate_ms holds a counter sample's time */
 };
 
 /* State ranks for the default sort: ESTABLISHED first, stateless last. */
 enum { FT_RANK_OTHER = 8, FT_RANK_STATELESS = 9 };
 
+/* One end's name and place, shared by every flow that has the same. */
+struct flowtab_place {
+	const char *domain;		/* reverse DNS name or NULL */
+	const char *country_name, *city_name;
+	char country_iso[3];		/* "" when unknown */
+};
+
+/* The local socket's owner, shared likewise. */
+struct flowtab_owner {
+	const char *name;		/* process name or NULL */
+	uint32_t pid;
+	uint32_t has_pid;		/* whether pid is known */
+};
+
+/* A set of fixed-size records that entries refer to by handle, each kept
+ * once with a count of its users; handle 0 is the all-zero record ("none")
+ * and is never counted or freed. */
+struct flowtab_shared {
+	unsigned char *rec;
+	uint32_t *refs;
+	uint32_t size;			/* bytes a record */
+	uint32_t n, cap;		/* records made, room */
+	uint32_t max;			/* handles must fit below this */
+	uint32_t freelist;		/* a freed handle, its record holds the next */
+	uint32_t live;			/* records in use, 0 aside */
+	struct htab index;		/* hash of the record -> handle */
+};
+
 struct flowtab_entry {
-	/* a hash walk reads hnext and khash of each entry in its chain; only
-	 * where khash matches does it compare the key, which lies in f over
-	 * the entry's first three cache lines (family at byte 21, the tuple
-	 * at 48, the id at 140) */
 	uint32_t hnext;		/* hash chain: index + 1, 0 ends */
 	uint32_t khash;		/* hash of the key */
+	uint32_t id;		/* conntrack.id */
+	uint32_t has;		/* FLOW_HAS_* of the record fields merged */
+	struct flow_tuple orig;	/* original direction */
 	uint8_t flags;		/* FT_* */
-	uint8_t rank;		/* sort rank of f.state */
-	struct flow f;
-	uint64_t first_ns;	/* stream time it was first seen */
-	uint64_t rate_ts;	/* stream time of the last counter sample */
-	uint64_t rate_bytes;	/* both directions' bytes at that sample */
-	uint64_t closed_mono;	/* monotonic ns when it was closed */
+	uint8_t rank;		/* sort rank of the state */
+	uint8_t family, l4proto;
+	uint16_t zone, icmp_id;
+	uint8_t icmp_type, icmp_code;
+	uint16_t state;		/* name handle of conntrack.state, 0 none */
+	uint16_t protocol;	/* name handle of network.protocol, 0 none */
+	uint16_t seen;		/* last snapshot generation it was in */
+	uint32_t src, dst;	/* place handles of the two ends, 0 none */
+	uint32_t owner;		/* owner handle, 0 none */
 	uint32_t rate;		/* bytes/s between the last two samples */
-	uint32_t seen;		/* last snapshot generation it was in */
+	uint32_t rate_ms;	/* stream time of the last counter sample, ms,
+				 * modulo 2^32 (differences wrap safely) */
+	uint64_t orig_bytes, reply_bytes;
+	uint64_t since_ns;	/* conntrack.start, or when the stream first
+				 * showed the flow: what its age counts from */
 };
 
 struct flowtab_stats {
@@ -54,6 +94,12 @@ struct flowtab_stats {
 	uint64_t overruns;		/* overrun markers seen */
 	uint64_t full;			/* new flows dropped at the cap */
 	uint64_t snapshots;		/* completed snapshot frames */
+};
+
+/* A closed flow waiting for its linger to end. */
+struct flowtab_closed {
+	uint64_t mono;		/* monotonic ns when it was closed */
+	uint32_t idx;		/* entry, or UINT32_MAX when it went early */
 };
 
 struct flowtab {
@@ -65,7 +111,7 @@ struct flowtab {
 	uint32_t freelist;	/* index + 1 */
 	uint32_t *buckets;	/* index + 1 */
 	uint32_t nbuckets;
-	uint32_t gen;		/* snapshot generation */
+	uint16_t gen;		/* snapshot generation */
 	bool in_frame;
 	bool held;
 	bool any_counters;	/* some record carried counters */
@@ -73,7 +119,12 @@ struct flowtab {
 	uint64_t now_ns;	/* latest record time: the stream's clock */
 	uint32_t nclosed;	/* entries with FT_CLOSED still in the table */
 	uint32_t ndead;		/* entries with FT_DEAD */
-	uint64_t next_expiry;	/* earliest closed_mono + linger */
+	/* closed flows in the order they closed: with one linger for all,
+	 * the oldest expires first, so expiry never scans the table */
+	struct flowtab_closed *fifo;
+	uint32_t fhead, ftail, fcap;	/* ring; fcap a power of two */
+	uint64_t next_expiry;	/* when the oldest closed flow goes; 0 none */
+	struct flowtab_shared names, places, owners;
 	struct flowtab_stats st;
 };
 
@@ -99,12 +150,16 @@ void flowtab_hold(struct flowtab *t, bool hold);
 /* The sort rank of a state name (ESTABLISHED 0 ... CLOSE 7). */
 uint8_t flowtab_rank(const char *state);
 
-/* Replace every string pointer of every entry with fn(ctx, s): used to move
- * the table to a fresh string pool.  Returns 0, or -1 when fn fails. */
+/* Replace every string pointer the table holds with fn(ctx, s): used to
+ * move the table to a fresh string pool.  Returns 0, or -1 when fn fails. */
 int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx);
 
-/* Bytes the table holds for its entries and index. */
+/* Bytes the table holds for its entries, index and shared tables. */
 size_t flowtab_bytes(const struct flowtab *t);
+
+/* e as a struct flow, as far as the view keeps it (the fields that
+ * linefmt, sorter and search read); strings are the table's. */
+void flowtab_flow(const struct flowtab *t, const struct flowtab_entry *e, struct flow *f);
 
 /* a + b, or UINT64_MAX when the sum does not fit: a flow with 16 EiB must
  * not sort or show as one with a few bytes. */
@@ -117,6 +172,41 @@ static inline uint64_t flowtab_sum(uint64_t a, uint64_t b)
 static inline bool flowtab_shown(const struct flowtab *t, uint32_t i)
 {
 	return (t->e[i].flags & (FT_LIVE | FT_DEAD)) == FT_LIVE;
+}
+
+/* The string of a name handle (state, protocol), NULL for none. */
+static inline const char *flowtab_name(const struct flowtab *t, uint16_t h)
+{
+	const char *s;
+
+	__builtin_memcpy(&s, t->names.rec + (size_t)h * sizeof(s), sizeof(s));
+	return s;
+}
+
+static inline const char *flowtab_state(const struct flowtab *t, const struct flowtab_entry *e)
+{
+	return flowtab_name(t, e->state);
+}
+
+static inline const char *flowtab_protocol(const struct flowtab *t, const struct flowtab_entry *e)
+{
+	return flowtab_name(t, e->protocol);
+}
+
+/* An end's place: end 0 the source, 1 the destination; never NULL. */
+static inline const struct flowtab_place *flowtab_place(const struct flowtab *t,
+							const struct flowtab_entry *e, int end)
+{
+	return (const struct flowtab_place *)(const void *)
+		(t->places.rec + (size_t)(end ? e->dst : e->src) * sizeof(struct flowtab_place));
+}
+
+/* The flow's owner; never NULL (a zero owner when there is none). */
+static inline const struct flowtab_owner *flowtab_owner(const struct flowtab *t,
+							const struct flowtab_entry *e)
+{
+	return (const struct flowtab_owner *)(const void *)
+		(t->owners.rec + (size_t)e->owner * sizeof(struct flowtab_owner));
 }
 
 #endif

@@ -10,6 +10,8 @@
 
 #include "flowtab.h"
 #include "linefmt.h"
+#include "flowmatch.h"
+#include "procsum.h"
 #include "sorter.h"
 #include "tap.h"
 
@@ -38,9 +40,115 @@ static struct flow mk(int action, uint32_t id, const char *src, const char *dst,
 static int find(const struct flowtab *t, uint32_t id)
 {
 	for (uint32_t i = 0; i < t->n; i++)
-		if (flowtab_shown(t, i) && t->e[i].f.id == id)
+		if (flowtab_shown(t, i) && t->e[i].id == id)
 			return (int)i;
 	return -1;
+}
+
+static char *pool[16];
+static int npool;
+
+static const char *intern(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	return npool < 16 ? (pool[npool++] = strndup(s, len)) : NULL;
+}
+
+/* The compact entry: what it costs, the strings it shares, the queue of
+ * closed flows that expiry walks instead of the table. */
+static void test_compact(void)
+{
+	struct flowtab t;
+	struct flow f, u;
+	const char *curl;
+	uint32_t dst;
+	int i, bad = 0;
+
+	ok(sizeof(struct flowtab_entry) <= 120, "an entry is at most 120 bytes (%zu)",
+	   sizeof(struct flowtab_entry));
+
+	flowtab_init(&t, 0, 2000000000ull);
+	for (uint32_t k = 0; k < 100; k++) {
+		f = mk(FLOW_NEW, 10 + k, "10.0.0.1", "10.0.0.2", (uint16_t)(1000 + k), 443,
+		       "ESTABLISHED");
+		f.process_name = k % 2 ? "curl" : "wget";
+		f.pid = 7;
+		f.has |= FLOW_HAS_PID;
+		f.protocol = "https";
+		f.dst_domain = "example.org";
+		f.dst_geo.country_name = "Norway";
+		memcpy(f.dst_geo.country_iso, "NO", 3);
+		flowtab_apply(&t, &f, 0);
+	}
+	i = find(&t, 10);
+	ok(t.live == 100 && t.owners.live == 2 && t.places.live == 1 && t.names.live == 2,
+	   "100 flows keep 2 owners, 1 place, 2 names (%u, %u, %u)", t.owners.live,
+	   t.places.live, t.names.live);
+	ok(i >= 0 && t.e[i].src == 0 && t.e[i].dst && t.e[i].dst == t.e[find(&t, 109)].dst &&
+	   !strcmp(flowtab_place(&t, &t.e[i], 1)->country_iso, "NO"),
+	   "an end without a name or place has none; equal ends share one");
+	u = (struct flow){ .action = FLOW_UPDATE, .id = 10, .has = FLOW_HAS_ID,
+			   .dst_domain = "other.example" };
+	flowtab_apply(&t, &u, 0);
+	ok(t.places.live == 2 && !strcmp(flowtab_place(&t, &t.e[i], 1)->domain, "other.example") &&
+	   !strcmp(flowtab_place(&t, &t.e[i], 1)->country_name, "Norway"),
+	   "a new name makes a place of its own, the geo merged into it");
+
+	/* the string pool moves: every shared string follows, sharing holds */
+	dst = t.e[find(&t, 11)].dst;
+	i = flowtab_reintern(&t, intern, NULL);
+	/* ESTABLISHED, https; two places of a name and a country; curl, wget */
+	ok(i == 0 && npool == 8, "re-intern moves the strings of each shared record once (%d)",
+	   npool);
+	curl = flowtab_owner(&t, &t.e[find(&t, 11)])->name;
+	for (uint32_t k = 0; k < 100; k++) {
+		const struct flowtab_entry *e = &t.e[find(&t, 10 + k)];
+		const char *want = k % 2 ? "curl" : "wget";
+
+		bad += strcmp(flowtab_owner(&t, e)->name, want) != 0;
+		bad += !strcmp(flowtab_owner(&t, e)->name, "curl") && flowtab_owner(&t, e)->name != curl;
+	}
+	ok(bad == 0 && curl != NULL && strcmp(curl, "curl") == 0, "the names read the same after");
+	f = mk(FLOW_NEW, 500, "10.0.0.1", "10.0.0.2", 5000, 443,
+	       flowtab_state(&t, &t.e[find(&t, 11)]));
+	f.protocol = flowtab_protocol(&t, &t.e[find(&t, 11)]);
+	f.dst_domain = flowtab_place(&t, &t.e[find(&t, 11)], 1)->domain;
+	f.dst_geo.country_name = flowtab_place(&t, &t.e[find(&t, 11)], 1)->country_name;
+	memcpy(f.dst_geo.country_iso, "NO", 3);
+	flowtab_apply(&t, &f, 0);
+	ok(t.e[find(&t, 500)].dst == dst && t.names.live == 2,
+	   "a record with the new pool's strings finds the moved records");
+	flowtab_release(&t);
+	while (npool)
+		free(pool[--npool]);
+
+	/* closed flows expire in the order they closed, without a table walk */
+	flowtab_init(&t, 0, 2000000000ull);
+	for (uint32_t k = 0; k < 3; k++) {
+		f = mk(FLOW_NEW, 20 + k, "10.0.0.1", "10.0.0.2", (uint16_t)(20 + k), 80, NULL);
+		f.process_name = "p";
+		flowtab_apply(&t, &f, 0);
+	}
+	for (uint32_t k = 0; k < 3; k++) {
+		f = mk(FLOW_DESTROY, 20 + k, "10.0.0.1", "10.0.0.2", (uint16_t)(20 + k), 80, NULL);
+		flowtab_apply(&t, &f, 1000000000ull + k * 500000000ull);
+	}
+	ok(t.nclosed == 3 && t.next_expiry == 3000000000ull, "three closed, the first due at 3 s");
+	ok(flowtab_expire(&t, 3200000000ull) == 3500000000ull && t.live == 2 && find(&t, 20) < 0,
+	   "at 3.2 s the first is gone, the next is due at 3.5 s");
+	/* an id reused while its old flow lingers: the old flow's place in the
+	 * queue must not expire the new one early */
+	f = mk(FLOW_NEW, 21, "10.0.0.1", "10.0.0.2", 21, 80, NULL);
+	flowtab_apply(&t, &f, 3300000000ull);
+	f.action = FLOW_DESTROY;
+	flowtab_apply(&t, &f, 3400000000ull);
+	ok(flowtab_expire(&t, 4100000000ull) == 5400000000ull && find(&t, 21) >= 0 &&
+	   find(&t, 22) < 0, "a reused id closes anew: due at 5.4 s, not at 3.5 s");
+	ok(flowtab_expire(&t, 5400000000ull) == 0 && t.live == 0 && t.nclosed == 0 &&
+	   t.next_expiry == 0, "all gone at 5.4 s, nothing waits");
+	ok(t.owners.live == 0 && t.places.live == 0 && t.names.live == 0,
+	   "no shared record outlives its flows");
+	flowtab_release(&t);
 }
 
 int main(void)
@@ -48,6 +156,8 @@ int main(void)
 	struct flowtab t;
 	struct flow f, u;
 	struct sorter s = { 0 };
+	struct flowmatch m = { 0 };
+	struct procsum ps = { 0 };
 	struct linefmt lf = { 0 };
 	char line[LINEFMT_MAX + 1], out[LINEFMT_MAX + 1];
 	size_t cols;
@@ -68,9 +178,10 @@ int main(void)
 	flowtab_apply(&t, &u, 0);
 	i = find(&t, 1);
 	ok(i >= 0 && t.live == 1, "one flow");
-	ok(i >= 0 && !strcmp(t.e[i].f.process_name, "curl") && t.e[i].f.pid == 42,
-	   "update keeps the process it lacks");
-	ok(i >= 0 && t.e[i].rank == 0 && t.e[i].f.orig_bytes == 100, "update merges state and bytes");
+	ok(i >= 0 && !strcmp(flowtab_owner(&t, &t.e[i])->name, "curl") &&
+	   flowtab_owner(&t, &t.e[i])->pid == 42, "update keeps the process it lacks");
+	ok(i >= 0 && t.e[i].rank == 0 && t.e[i].orig_bytes == 100 &&
+	   !strcmp(flowtab_state(&t, &t.e[i]), "ESTABLISHED"), "update merges state and bytes");
 	u.orig_bytes = 1100;
 	u.ts_ns += 2000000000ull;
 	flowtab_apply(&t, &u, 0);
@@ -139,7 +250,7 @@ int main(void)
 	u.action = FLOW_DESTROY;
 	flowtab_apply(&t, &u, 0);
 	i = find(&t, 77);
-	ok(t.live == 1 && i >= 0 && t.e[i].f.orig.sport == 1000 && !(t.e[i].flags & FT_CLOSED),
+	ok(t.live == 1 && i >= 0 && t.e[i].orig.sport == 1000 && !(t.e[i].flags & FT_CLOSED),
 	   "a destroy closes only its own");
 	flowtab_release(&t);
 
@@ -155,33 +266,37 @@ int main(void)
 			       states[k]);
 			flowtab_apply(&t, &f, 0);
 		}
-		sorter_run(&s, &t);
+		sorter_run(&s, &t, &m);
 		ok(s.n == 7, "all seven sorted");
 		for (unsigned k = 0; k < 7; k++)
 			ok(t.e[s.items[k].idx].rank == want[k], "position %u has rank %u (got %u)",
 			   k, want[k], t.e[s.items[k].idx].rank);
 		s.reverse = true;
-		sorter_run(&s, &t);
+		sorter_run(&s, &t, &m);
 		ok(t.e[sorter_at(&s, 0)].rank == 9, "reversed: stateless first");
 		s.reverse = false;
-		s.filter = SORTER_UDP;
-		sorter_run(&s, &t);
+		m.filter = FLOWMATCH_UDP;
+		sorter_run(&s, &t, &m);
 		ok(s.n == 1, "udp filter");
-		s.filter = SORTER_V6;
-		sorter_run(&s, &t);
+		m.filter = FLOWMATCH_V6;
+		sorter_run(&s, &t, &m);
 		ok(s.n == 0, "ipv6 filter");
-		s.filter = 0;
-		strcpy(s.search, "2003");
-		sorter_run(&s, &t);
-		ok(s.n == 1 && t.e[sorter_at(&s, 0)].f.orig.sport == 2003, "search by port");
-		strcpy(s.search, "10.0.0.9");
-		sorter_run(&s, &t);
+		m.filter = 0;
+		strcpy(m.search, "2003");
+		sorter_run(&s, &t, &m);
+		ok(s.n == 1 && t.e[sorter_at(&s, 0)].orig.sport == 2003, "search by port");
+		strcpy(m.search, "10.0.0.9");
+		sorter_run(&s, &t, &m);
 		ok(s.n == 7, "search by address");
-		s.search[0] = '\0';
-		sorter_run(&s, &t);
-		sorter_procs(&s, &t);
-		ok(s.nprocs == 1 && s.procs[0].flows == 7 && !sorter_proc_name(&s.procs[0], &t),
-		   "process view: one bridged row of seven flows");
+		m.search[0] = '\0';
+		sorter_run(&s, &t, &m);
+		procsum_build(&ps, &t, &m);
+		ok(ps.n == 1 && ps.rows[0].flows == 7 && !procsum_name(&ps.rows[0], &t) &&
+		   !ps.rows[0].counters, "process view: one bridged row of seven flows, no counters");
+		m.filter = FLOWMATCH_V6;
+		procsum_build(&ps, &t, &m);
+		ok(ps.n == 0, "process view: filtered like the flows");
+		procsum_release(&ps);
 	}
 	flowtab_release(&t);
 	sorter_release(&s);
@@ -190,6 +305,7 @@ int main(void)
 	flowtab_init(&t, 0, 0);
 	{
 		struct sorter b = { .key = SORT_BYTES };
+		struct procsum bp = { 0 };
 
 		f = mk(FLOW_NEW, 1, "10.0.0.1", "10.0.0.2", 1, 80, NULL);
 		f.has |= FLOW_HAS_COUNTERS;
@@ -199,60 +315,75 @@ int main(void)
 		f.has |= FLOW_HAS_COUNTERS;
 		f.orig_bytes = 909ull << 40;
 		flowtab_apply(&t, &f, 0);
-		sorter_run(&b, &t);
-		ok(b.n == 2 && t.e[sorter_at(&b, 0)].f.id == 1, "--sort bytes: 16 EiB first");
+		sorter_run(&b, &t, NULL);
+		ok(b.n == 2 && t.e[sorter_at(&b, 0)].id == 1, "--sort bytes: 16 EiB first");
 		f = mk(FLOW_NEW, 3, "10.0.0.5", "10.0.0.6", 1, 80, NULL);
 		f.has |= FLOW_HAS_COUNTERS;
 		f.orig_bytes = 1ull << 63;
 		flowtab_apply(&t, &f, 0);
-		sorter_run(&b, &t);
-		sorter_procs(&b, &t);
-		ok(b.nprocs == 1 && b.procs[0].sent == UINT64_MAX && b.procs[0].recv == 1ull << 63,
-		   "per-process sums saturate too");
+		sorter_run(&b, &t, NULL);
+		procsum_build(&bp, &t, NULL);
+		ok(bp.n == 1 && bp.rows[0].sent == UINT64_MAX && bp.rows[0].recv == 1ull << 63 &&
+		   bp.rows[0].counters, "per-process sums saturate too");
 		sorter_release(&b);
+		procsum_release(&bp);
 	}
 	flowtab_release(&t);
 
-	/* the line */
+	/* the line: formatted from what the table keeps */
+	flowtab_init(&t, 0, 0);
 	{
-		struct flowtab_entry e = { 0 };
+		struct flowtab_entry *e;
 
-		e.f = mk(FLOW_NEW, 1, "192.0.2.10", "140.82.121.4", 41536, 443, "ESTABLISHED");
-		e.f.pid = 11001;
-		e.f.has |= FLOW_HAS_PID;
-		e.f.process_name = "chromium-browser";
-		e.f.protocol = "https";
-		e.f.src_domain = "host.example";
-		e.f.dst_domain = "github.com";
-		e.f.src_geo.country_name = "Norway";
-		e.f.src_geo.city_name = "Oslo";
-		e.f.dst_geo.country_name = "United States";
-		linefmt_flow(&lf, &e, line);
+		f = mk(FLOW_NEW, 1, "192.0.2.10", "140.82.121.4", 41536, 443, "ESTABLISHED");
+		f.pid = 11001;
+		f.has |= FLOW_HAS_PID;
+		f.process_name = "chromium-browser";
+		f.protocol = "https";
+		f.src_domain = "host.example";
+		f.dst_domain = "github.com";
+		f.src_geo.country_name = "Norway";
+		f.src_geo.city_name = "Oslo";
+		f.dst_geo.country_name = "United States";
+		flowtab_apply(&t, &f, 0);
+		linefmt_flow(&lf, &t, &t.e[find(&t, 1)], line);
 		is_str(line, "[11001/chromium-browser]:ipv4:tcp[ESTABLISHED]:https -> "
 		       "host.example:41536 (Norway, Oslo) => github.com:443 (United States, N/A)",
 		       "flowtop's line");
 		lf.numeric = true;
-		e.f.has &= ~FLOW_HAS_PID;
-		e.f.process_name = NULL;
-		e.f.src_geo = (struct flow_geo){ 0 };
-		linefmt_flow(&lf, &e, line);
+		f.id = 2;
+		f.has &= ~FLOW_HAS_PID;
+		f.process_name = NULL;
+		f.src_geo = (struct flow_geo){ 0 };
+		flowtab_apply(&t, &f, 0);
+		linefmt_flow(&lf, &t, &t.e[find(&t, 2)], line);
 		is_str(line, "bridged(?):ipv4:tcp[ESTABLISHED]:https -> 192.0.2.10:41536 => "
 		       "140.82.121.4:443 (United States, N/A)", "numeric, bridged, no geo");
-		e.f = mk(FLOW_NEW, 1, "fd99::1", "fd99::2", 1, 53, NULL);
-		linefmt_flow(&lf, &e, line);
+		f = mk(FLOW_NEW, 3, "fd99::1", "fd99::2", 1, 53, NULL);
+		flowtab_apply(&t, &f, 0);
+		linefmt_flow(&lf, &t, &t.e[find(&t, 3)], line);
 		is_str(line, "bridged(?):ipv6:udp:53 -> [fd99::1]:1 => [fd99::2]:53", "ipv6 in brackets");
 		lf.counters = true;
-		lf.now_ns = e.f.ts_ns + 61000000000ull;
-		e.first_ns = e.f.ts_ns;
-		e.f.has |= FLOW_HAS_COUNTERS;
-		e.f.orig_bytes = 1500;
-		e.f.reply_bytes = 20 << 20;
-		e.rate = 2048;
-		e.rate_ts = lf.now_ns;
-		linefmt_flow(&lf, &e, line);
+		lf.now_ns = f.ts_ns + 61000000000ull;
+		f.action = FLOW_UPDATE;
+		f.has |= FLOW_HAS_COUNTERS;
+		f.orig_bytes = 1500;
+		f.reply_bytes = 20 << 20;
+		flowtab_apply(&t, &f, 0);
+		e = &t.e[find(&t, 3)];
+		e->rate = 2048;
+		e->rate_ms = (uint32_t)(lf.now_ns / 1000000u);
+		linefmt_flow(&lf, &t, e, line);
 		ok(!strncmp(line, "  1.5K    20M   2.0K/s   1m01  bridged", 38),
 		   "counter columns: '%.40s'", line);
+		lf.now_ns += SORTER_RATE_STALE_NS + 1000000u;
+		linefmt_flow(&lf, &t, e, line);
+		ok(!strncmp(line, "  1.5K    20M      0/s", 22), "a stale rate shows as 0: '%.24s'", line);
+		lf = (struct linefmt){ 0 };
 	}
+	flowtab_release(&t);
+
+	test_compact();
 
 	/* cutting by columns */
 	linefmt_cut("abcdef", 6, 2, 3, true, out, &cols);

@@ -314,8 +314,9 @@ int main(void)
 		   "(%zu strings, want %zu)", strpool_count(w.p), count);
 		feed_str(r, "{\"event\":{\"action\":\"update\"},\"destination\":{\"domain\":\"kept\"},"
 			 "\"conntrack\":{\"id\":1}}\n");
-		ok(strpool_count(w.p) == count + 1 && w.t.e[0].f.dst_domain &&
-		   !strcmp(w.t.e[0].f.dst_domain, "kept") && !strcmp(w.t.e[0].f.process_name, "first"),
+		ok(strpool_count(w.p) == count + 1 && flowtab_place(&w.t, &w.t.e[0], 1)->domain &&
+		   !strcmp(flowtab_place(&w.t, &w.t.e[0], 1)->domain, "kept") &&
+		   !strcmp(flowtab_owner(&w.t, &w.t.e[0])->name, "first"),
 		   "a stored record keeps its strings");
 		reader_free(r);
 		flowtab_release(&w.t);
