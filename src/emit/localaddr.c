@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
+
 struct la_addr {
 	uint8_t family;
 	union flow_addr a;
@@ -89,12 +91,10 @@ int localaddr_refresh(struct localaddr *la)
 
 bool localaddr_has(const struct localaddr *la, int family, const union flow_addr *a)
 {
-	size_t len = family == AF_INET ? 4 : 16;
-
-	if (flow_addr_is_loopback(family, a))
+	if (addr_is_loopback(family, a))
 		return true;
 	for (size_t i = 0; i < la->n; i++)
-		if (la->v[i].family == family && !memcmp(&la->v[i].a, a, len))
+		if (addr_eq(la->v[i].family, &la->v[i].a, family, a))
 			return true;
 	return false;
 }
