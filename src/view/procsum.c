@@ -102,7 +102,8 @@ int procsum_build(struct procsum *p, const struct flowtab *t, const struct flowm
 	}
 	/* the index only groups: sorting moves the rows under it, and the
 	 * next build starts it afresh */
-	qsort(p->rows, p->n, sizeof(*p->rows), cmp_busy);
+	if (p->n)	/* rows is NULL before the first row: qsort wants a pointer */
+		qsort(p->rows, p->n, sizeof(*p->rows), cmp_busy);
 	return 0;
 }
 
