@@ -7,6 +7,14 @@
  * no index tombstones and no rehash storms under churn.  (Dead flows are
  * kept as entries for a while, by the rules below, not by the index.)
  *
+ * An entry keeps what tells its flow apart (id, family, protocol, original
+ * tuple, ICMP id) and what a change is measured against (state, status,
+ * counters), and what records made without the kernel need (owner, zone):
+ * 48 bytes.  IPv4 addresses are in the entry; an IPv6 pair (32 bytes) sits
+ * in a table beside it, so IPv4 flows do not pay for it.  Counters (32
+ * bytes) sit in a vector parallel to the entries, made when the first flow
+ * with counters comes: without accounting it does not exist.
+ *
  * The rules, from what the kernel does: conntrack inserts a flow in its
  * table before it queues the NEW event, and unlinks it before it queues the
  * DESTROY event; a dump skips flows that expired (and kills them, which
@@ -47,12 +55,57 @@
  * short enough that lost events cost a reader no more than a round. */
 #define GRACE_MS 500
 
+enum {
+	TRACKER_HAS_PORTS = 1 << 0,
+	TRACKER_HAS_ICMP = 1 << 1,
+};
+
+/* A flow's counters, where the kernel sends them. */
+struct counters {
+	uint64_t orig_bytes, orig_packets, reply_bytes, reply_packets;
+};
+
+/* An IPv6 flow's original source and destination; a free one holds the
+ * next free one's place + 1 in src.w[0]. */
+struct addr6 {
+	union flow_addr src, dst;
+};
+
 struct tracker {
 	struct tracked *v;
+	struct counters *ctr;		/* parallel to v, or NULL: no counters yet */
 	size_t n, cap;
 	uint32_t *idx;
 	size_t mask;			/* index size - 1, a power of two */
+	struct addr6 *a6;		/* IPv6 pairs, entries point in */
+	uint32_t n6, cap6;		/* pairs handed out (free ones included) */
+	uint32_t free6;			/* first free pair + 1, or 0 */
 };
+
+/* State names are flow_state_name()'s static strings, a few dozen in all:
+ * each gets a byte, the same in every tracker (one thread uses them). */
+#define MAX_STATES 64
+static const char *state_names[MAX_STATES];	/* [0]: no state */
+static unsigned int n_states = 1;
+
+static uint8_t state_index(const char *name)
+{
+	unsigned int i;
+
+	if (!name)
+		return 0;
+	for (i = 1; i < n_states; i++)
+		if (state_names[i] == name)
+			return (uint8_t)i;
+	/* the same name at another address (a copy) is the same state */
+	for (i = 1; i < n_states; i++)
+		if (!strcmp(state_names[i], name))
+			return (uint8_t)i;
+	if (n_states == MAX_STATES)
+		return 0;	/* not with flow.c's tables: then "no state" */
+	state_names[n_states] = name;
+	return (uint8_t)n_states++;
+}
 
 static size_t slot_of(const struct tracker *t, uint32_t id)
 {
@@ -82,7 +135,9 @@ void tracker_free(struct tracker *t)
 	if (!t)
 		return;
 	free(t->v);
+	free(t->ctr);
 	free(t->idx);
+	free(t->a6);
 	free(t);
 }
 
@@ -91,19 +146,35 @@ size_t tracker_count(const struct tracker *t)
 	return t->n;
 }
 
+size_t tracker_bytes(const struct tracker *t)
+{
+	return sizeof(*t) + t->cap * sizeof(*t->v) + (t->ctr ? t->cap * sizeof(*t->ctr) : 0) +
+	       (t->mask + 1) * sizeof(*t->idx) + t->cap6 * sizeof(*t->a6);
+}
+
+static bool is_v6(const struct tracked *e)
+{
+	return e->family == AF_INET6;
+}
+
 /* conntrack ids are 32-bit hashes and two live flows can share one: the
  * original tuple, which a flow keeps all its life, tells them apart */
-static bool same_flow(const struct tracked *e, const struct flow *f)
+static bool same_flow(const struct tracker *t, const struct tracked *e, const struct flow *f)
 {
-	return e->id == f->id && e->family == f->family && e->l4proto == f->l4proto &&
-	       !memcmp(&e->orig, &f->orig, sizeof(e->orig)) && e->icmp_id == f->icmp_id;
+	if (e->id != f->id || e->family != f->family || e->l4proto != f->l4proto ||
+	    e->sport != f->orig.sport || e->dport != f->orig.dport || e->icmp_id != f->icmp_id)
+		return false;
+	if (is_v6(e))
+		return !memcmp(&t->a6[e->addr[0]].src, &f->orig.src, sizeof(f->orig.src)) &&
+		       !memcmp(&t->a6[e->addr[0]].dst, &f->orig.dst, sizeof(f->orig.dst));
+	return e->addr[0] == f->orig.src.w[0] && e->addr[1] == f->orig.dst.w[0];
 }
 
 static size_t find_slot(const struct tracker *t, const struct flow *f)
 {
 	size_t s = slot_of(t, f->id);
 
-	while (t->idx[s] && !same_flow(&t->v[t->idx[s] - 1], f))
+	while (t->idx[s] && !same_flow(t, &t->v[t->idx[s] - 1], f))
 		s = (s + 1) & t->mask;
 	return s;
 }
@@ -116,6 +187,49 @@ static size_t slot_of_pos(const struct tracker *t, size_t pos)
 	while (t->idx[s] != pos + 1)
 		s = (s + 1) & t->mask;
 	return s;
+}
+
+/* A place for an IPv6 pair; -1 when out of memory. */
+static int64_t addr6_take(struct tracker *t)
+{
+	uint32_t i;
+
+	if (t->free6) {
+		i = t->free6 - 1;
+		t->free6 = t->a6[i].src.w[0];
+		return i;
+	}
+	if (t->n6 == t->cap6) {
+		uint32_t cap = t->cap6 ? t->cap6 * 2 : 256;
+		struct addr6 *a = realloc(t->a6, (size_t)cap * sizeof(*a));
+
+		if (!a)
+			return -1;
+		t->a6 = a;
+		t->cap6 = cap;
+	}
+	return t->n6++;
+}
+
+static void addr6_give_back(struct tracker *t, uint32_t i)
+{
+	t->a6[i].src.w[0] = t->free6;
+	t->free6 = i + 1;
+}
+
+/* The counters recorded for entry e, or NULL when none are kept. */
+static struct counters *counters_of(const struct tracker *t, const struct tracked *e)
+{
+	return t->ctr && e->flags & TRACKED_COUNTERS ? &t->ctr[e - t->v] : NULL;
+}
+
+/* The counters vector, made at the first flow with counters. */
+static int counters_start(struct tracker *t)
+{
+	if (t->ctr || !t->cap)
+		return 0;
+	t->ctr = calloc(t->cap, sizeof(*t->ctr));
+	return t->ctr ? 0 : -1;
 }
 
 struct tracked *tracker_find(struct tracker *t, const struct flow *f)
@@ -146,31 +260,39 @@ static int grow_index(struct tracker *t)
 }
 
 /* What the kernel says about the flow changed. */
-static bool kernel_differs(const struct tracked *e, const struct flow *f)
+static bool kernel_differs(const struct tracker *t, const struct tracked *e,
+			   const struct flow *f)
 {
-	if (f->state && f->state != e->state)
+	const struct counters *c;
+
+	if (f->state && state_index(f->state) != e->state)
 		return true;
 	if (f->has & FLOW_HAS_STATUS && f->status != e->status)
 		return true;
-	return f->has & FLOW_HAS_COUNTERS &&
-	       (f->orig_bytes != e->orig_bytes || f->reply_bytes != e->reply_bytes ||
-		f->orig_packets != e->orig_packets || f->reply_packets != e->reply_packets);
+	if (!(f->has & FLOW_HAS_COUNTERS))
+		return false;
+	c = counters_of(t, e);
+	if (!c)		/* none written: as if they were zero */
+		return f->orig_bytes || f->reply_bytes || f->orig_packets || f->reply_packets;
+	return f->orig_bytes != c->orig_bytes || f->reply_bytes != c->reply_bytes ||
+	       f->orig_packets != c->orig_packets || f->reply_packets != c->reply_packets;
 }
 
-bool tracker_settled(struct tracked *e, const struct flow *f, unsigned int want, uint32_t gen)
+bool tracker_settled(struct tracker *t, struct tracked *e, const struct flow *f,
+		     unsigned int want, uint32_t gen)
 {
 	if (e->life != TRACKED_ALIVE && e->life != TRACKED_MISSING)
 		return false;
-	if (kernel_differs(e, f) || (e->flags & want) != want)
+	if (kernel_differs(t, e, f) || (e->flags & want) != want)
 		return false;
 	e->gen = gen;
 	e->life = TRACKED_ALIVE;
 	return true;
 }
 
-static bool differs(const struct tracked *e, const struct flow *f)
+static bool differs(const struct tracker *t, const struct tracked *e, const struct flow *f)
 {
-	if (kernel_differs(e, f))
+	if (kernel_differs(t, e, f))
 		return true;
 	/* enrichment that arrived late is news too */
 	if (f->process_name && !(e->flags & TRACKED_PROCESS))
@@ -203,53 +325,69 @@ static int tcp_rank(const char *state)
  * real: the kernel reopens a closed connection in place on a new SYN
  * (after TIME_WAIT, or CLOSE by a reset), which only an event following an
  * event can show, as SYN_SENT. */
-static bool stale(const struct tracked *e, const struct flow *f, bool from_event)
+static bool stale(const struct tracker *t, const struct tracked *e, const struct flow *f,
+		  bool from_event)
 {
+	const struct counters *c = counters_of(t, e);
 	int now, was;
 
-	if (f->has & FLOW_HAS_COUNTERS && e->flags & TRACKED_COUNTERS &&
-	    (f->orig_bytes < e->orig_bytes || f->reply_bytes < e->reply_bytes ||
-	     f->orig_packets < e->orig_packets || f->reply_packets < e->reply_packets))
+	if (f->has & FLOW_HAS_COUNTERS && c &&
+	    (f->orig_bytes < c->orig_bytes || f->reply_bytes < c->reply_bytes ||
+	     f->orig_packets < c->orig_packets || f->reply_packets < c->reply_packets))
 		return true;
-	if (f->l4proto != IPPROTO_TCP || !f->state || !e->state || f->state == e->state)
+	if (f->l4proto != IPPROTO_TCP || !f->state || !e->state ||
+	    state_index(f->state) == e->state)
 		return false;
 	now = tcp_rank(f->state);
-	was = tcp_rank(e->state);
+	was = tcp_rank(state_names[e->state]);
 	if (from_event && !(e->flags & TRACKED_DUMPED) && now == tcp_rank("SYN_SENT") &&
 	    was >= tcp_rank("TIME_WAIT"))
 		return false;
 	return now < was;
 }
 
-/* Bring stale data up to what was written, for a record that must be made. */
-static void freshen(const struct tracked *e, struct flow *f)
+static uint64_t max_u64(uint64_t a, uint64_t b)
 {
+	return a > b ? a : b;
+}
+
+/* Bring stale data up to what was written, for a record that must be made. */
+static void freshen(const struct tracker *t, const struct tracked *e, struct flow *f)
+{
+	const struct counters *c = counters_of(t, e);
+
 	if (e->state && f->l4proto == IPPROTO_TCP)
-		f->state = e->state;
-	if (f->has & FLOW_HAS_COUNTERS) {
-		f->orig_bytes = f->orig_bytes > e->orig_bytes ? f->orig_bytes : e->orig_bytes;
-		f->orig_packets = f->orig_packets > e->orig_packets ? f->orig_packets : e->orig_packets;
-		f->reply_bytes = f->reply_bytes > e->reply_bytes ? f->reply_bytes : e->reply_bytes;
-		f->reply_packets = f->reply_packets > e->reply_packets ? f->reply_packets :
-			e->reply_packets;
+		f->state = state_names[e->state];
+	if (f->has & FLOW_HAS_COUNTERS && c) {
+		f->orig_bytes = max_u64(f->orig_bytes, c->orig_bytes);
+		f->orig_packets = max_u64(f->orig_packets, c->orig_packets);
+		f->reply_bytes = max_u64(f->reply_bytes, c->reply_bytes);
+		f->reply_packets = max_u64(f->reply_packets, c->reply_packets);
 	}
 }
 
-static void record(struct tracked *e, const struct flow *f, bool from_event)
+/* Record what is written of f in e.  -1 when out of memory (the counters
+ * vector, at the first flow with counters). */
+static int record(struct tracker *t, struct tracked *e, const struct flow *f, bool from_event)
 {
 	if (f->state) {
-		e->state = f->state;
+		e->state = state_index(f->state);
 		e->flags = (uint8_t)(from_event ? e->flags & ~TRACKED_DUMPED :
 				     e->flags | TRACKED_DUMPED);
 	}
 	if (f->has & FLOW_HAS_STATUS)
 		e->status = f->status;
 	if (f->has & FLOW_HAS_COUNTERS) {
+		struct counters *c;
+
+		if (counters_start(t) < 0)
+			return -1;
+		c = &t->ctr[e - t->v];
 		e->flags |= TRACKED_COUNTERS;
-		e->orig_bytes = f->orig_bytes;
-		e->orig_packets = f->orig_packets;
-		e->reply_bytes = f->reply_bytes;
-		e->reply_packets = f->reply_packets;
+		c->orig_bytes = f->orig_bytes;
+		c->orig_packets = f->orig_packets;
+		c->reply_bytes = f->reply_bytes;
+		c->reply_packets = f->reply_packets;
 	}
 	if (f->process_name)
 		e->flags |= TRACKED_PROCESS;
@@ -263,38 +401,66 @@ static void record(struct tracked *e, const struct flow *f, bool from_event)
 		e->flags |= TRACKED_SRC_NAME;
 	if (f->dst_domain)
 		e->flags |= TRACKED_DST_NAME;
+	return 0;
+}
+
+/* Room for one more entry in the vector (and the counters beside it). */
+static int reserve(struct tracker *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024;
+	struct tracked *v;
+
+	if (t->n < t->cap)
+		return 0;
+	if (t->ctr) {
+		struct counters *c = realloc(t->ctr, cap * sizeof(*c));
+
+		if (!c)
+			return -1;
+		t->ctr = c;
+	}
+	if (!(v = realloc(t->v, cap * sizeof(*v))))
+		return -1;
+	t->v = v;
+	t->cap = cap;
+	return 0;
 }
 
 /* A fresh entry for f (not tracked yet), with nothing recorded. */
 static struct tracked *add_entry(struct tracker *t, const struct flow *f)
 {
 	struct tracked *e;
+	int64_t a6 = 0;
 	size_t s;
 
 	if ((t->n + 1) * 4 > (t->mask + 1) * 3 && grow_index(t))
 		return NULL;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		struct tracked *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (reserve(t) < 0 || (f->family == AF_INET6 && (a6 = addr6_take(t)) < 0))
+		return NULL;
 	s = find_slot(t, f);
 	e = &t->v[t->n];
 	memset(e, 0, sizeof(*e));
+	if (t->ctr)
+		memset(&t->ctr[t->n], 0, sizeof(*t->ctr));
 	e->id = f->id;
 	e->family = f->family;
 	e->l4proto = f->l4proto;
-	e->has_ports = !!(f->has & FLOW_HAS_PORTS);
+	e->has = (f->has & FLOW_HAS_PORTS ? TRACKER_HAS_PORTS : 0) |
+		 (f->has & FLOW_HAS_ICMP ? TRACKER_HAS_ICMP : 0);
 	e->zone = f->zone;
-	e->orig = f->orig;
+	e->sport = f->orig.sport;
+	e->dport = f->orig.dport;
+	if (is_v6(e)) {
+		e->addr[0] = (uint32_t)a6;
+		t->a6[a6].src = f->orig.src;
+		t->a6[a6].dst = f->orig.dst;
+	} else {
+		e->addr[0] = f->orig.src.w[0];
+		e->addr[1] = f->orig.dst.w[0];
+	}
 	e->icmp_type = f->icmp_type;
 	e->icmp_code = f->icmp_code;
 	e->icmp_id = f->icmp_id;
-	e->has_icmp = !!(f->has & FLOW_HAS_ICMP);
 	t->idx[s] = (uint32_t)++t->n;
 	return e;
 }
@@ -308,15 +474,15 @@ static int put_alive(struct tracker *t, const struct flow *f, uint32_t gen, bool
 		if (!(e = add_entry(t, f)))
 			return -1;
 	} else if (e->life == TRACKED_ALIVE || e->life == TRACKED_MISSING) {
-		changed = differs(e, f);
+		changed = differs(t, e, f);
 	} else {
 		/* a first record: nothing of a former life carries over */
-		e->state = NULL;
+		e->state = 0;
 		e->flags = 0;
 		e->pid = e->uid = e->status = 0;
-		e->orig_bytes = e->orig_packets = e->reply_bytes = e->reply_packets = 0;
 	}
-	record(e, f, from_event);
+	if (record(t, e, f, from_event) < 0)
+		return -1;
 	e->life = TRACKED_ALIVE;
 	e->gen = gen;
 	return changed;
@@ -332,14 +498,14 @@ static void bury(struct tracked *e, enum tracked_death death, const struct track
 	e->life = TRACKED_DEAD;
 	e->death = (uint8_t)death;
 	e->gen = now->gen;
-	e->since_ms = now->ms;
+	e->since_ms = (uint32_t)now->ms;
 }
 
 /* Whether the event queue was seen empty GRACE_MS after e's last change,
  * so that every event the kernel queued for it by then has been read. */
 static bool events_caught_up(const struct tracked *e, const struct tracker_now *now)
 {
-	return now->drained_ms >= e->since_ms + GRACE_MS;
+	return (int32_t)((uint32_t)now->drained_ms - e->since_ms) >= GRACE_MS;
 }
 
 static void remove_pos(struct tracker *t, size_t pos);
@@ -354,9 +520,8 @@ static int observe_unknown(struct tracker *t, struct flow *f, enum tracker_src s
 		/* never written, so there is nothing to end; but data of the
 		 * dump in progress, or an update event that overtook this one,
 		 * must not bring it in now */
-		if (!(e = add_entry(t, f)))
+		if (!(e = add_entry(t, f)) || record(t, e, f, src == TRACKER_EVENT) < 0)
 			return -1;
-		record(e, f, src == TRACKER_EVENT);
 		bury(e, TRACKED_BY_EVENT, now);
 		return 0;
 	}
@@ -367,7 +532,7 @@ static int observe_unknown(struct tracker *t, struct flow *f, enum tracker_src s
 			return -1;
 		e->life = TRACKED_PENDING;
 		e->gen = now->gen;
-		e->since_ms = now->ms;
+		e->since_ms = (uint32_t)now->ms;
 		return 0;
 	}
 	if (put_alive(t, f, now->gen, src == TRACKER_EVENT) < 0)
@@ -398,7 +563,7 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 		else
 			reborn = e->gen < now->gen;	/* the dump began after the death */
 		/* a flow the filters dropped comes back when it matches again */
-		if (e->death == TRACKED_BY_FILTER && match && !stale(e, f, src == TRACKER_EVENT))
+		if (e->death == TRACKED_BY_FILTER && match && !stale(t, e, f, src == TRACKER_EVENT))
 			reborn = true;
 		if (!reborn)
 			return 0;
@@ -428,11 +593,12 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 	}
 	/* alive or missing */
 	if (destroy) {
-		record(e, f, src == TRACKER_EVENT);
+		if (record(t, e, f, src == TRACKER_EVENT) < 0)
+			return -1;
 		bury(e, TRACKED_BY_EVENT, now);
 		return 1;
 	}
-	if (stale(e, f, src == TRACKER_EVENT)) {
+	if (stale(t, e, f, src == TRACKER_EVENT)) {
 		if (src == TRACKER_EVENT)
 			return 0;
 		/* a dump saw it, so it is there, as it was */
@@ -440,7 +606,7 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 		e->gen = now->gen;
 		if (src != TRACKER_SNAPSHOT)
 			return 0;
-		freshen(e, f);
+		freshen(t, e, f);
 		f->action = FLOW_SNAPSHOT;
 		return 1;
 	}
@@ -449,12 +615,14 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 		if (src == TRACKER_SNAPSHOT)
 			return 0;
 		bury(e, TRACKED_BY_FILTER, now);
-		record(e, f, src == TRACKER_EVENT);
+		if (record(t, e, f, src == TRACKER_EVENT) < 0)
+			return -1;
 		f->action = FLOW_DESTROY;
 		return 1;
 	}
-	changed = differs(e, f);
-	record(e, f, src == TRACKER_EVENT);
+	changed = differs(t, e, f);
+	if (record(t, e, f, src == TRACKER_EVENT) < 0)
+		return -1;
 	if (src == TRACKER_SNAPSHOT) {
 		e->life = TRACKED_ALIVE;
 		e->gen = now->gen;
@@ -492,9 +660,13 @@ static void remove_pos(struct tracker *t, size_t pos)
 			s = next;
 		}
 	}
+	if (is_v6(&t->v[pos]))
+		addr6_give_back(t, t->v[pos].addr[0]);
 	last = t->n - 1;
 	if (pos != last) {
 		t->v[pos] = t->v[last];
+		if (t->ctr)
+			t->ctr[pos] = t->ctr[last];
 		t->idx[slot_of_pos(t, last)] = (uint32_t)pos + 1;
 	}
 	t->n--;
@@ -510,19 +682,27 @@ bool tracker_remove(struct tracker *t, const struct flow *f)
 	return true;
 }
 
-void tracker_to_flow(const struct tracked *e, struct flow *f)
+void tracker_to_flow(const struct tracker *t, const struct tracked *e, struct flow *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->id = e->id;
 	f->family = e->family;
 	f->l4proto = e->l4proto;
-	f->orig = e->orig;
+	if (is_v6(e)) {
+		f->orig.src = t->a6[e->addr[0]].src;
+		f->orig.dst = t->a6[e->addr[0]].dst;
+	} else {
+		f->orig.src.w[0] = e->addr[0];
+		f->orig.dst.w[0] = e->addr[1];
+	}
+	f->orig.sport = e->sport;
+	f->orig.dport = e->dport;
 	f->zone = e->zone;
 	f->icmp_type = e->icmp_type;
 	f->icmp_code = e->icmp_code;
 	f->icmp_id = e->icmp_id;
-	f->has = FLOW_HAS_ID | FLOW_HAS_TUPLE | (e->has_ports ? FLOW_HAS_PORTS : 0) |
-		 (e->has_icmp ? FLOW_HAS_ICMP : 0);
+	f->has = FLOW_HAS_ID | FLOW_HAS_TUPLE | (e->has & TRACKER_HAS_PORTS ? FLOW_HAS_PORTS : 0) |
+		 (e->has & TRACKER_HAS_ICMP ? FLOW_HAS_ICMP : 0);
 	tracker_owner(e, f);
 }
 
@@ -559,7 +739,7 @@ int tracker_sweep(struct tracker *t, enum tracker_src src, const struct tracker_
 			bury(e, TRACKED_BY_SWEEP, now);
 		} else if (e->life == TRACKED_ALIVE) {
 			e->life = TRACKED_MISSING;
-			e->since_ms = now->ms;
+			e->since_ms = (uint32_t)now->ms;
 		} else if (events_caught_up(e, now)) {
 			/* missed twice, and no DESTROY event came: one was lost */
 			if (destroy(e, data) < 0)

@@ -10,8 +10,9 @@
  * exactly one destroy, and nothing after; see tracker.c for the rules.
  *
  * struct tracker owns its entries (a dense vector plus an open-addressing
- * index keyed by conntrack id and told apart by the original tuple), the
- * dead ones included for a while.  Entry pointers are valid until the next
+ * index keyed by conntrack id and told apart by the original tuple, and
+ * beside the vector the counters and IPv6 address pairs), the dead ones
+ * included for a while.  Entry pointers are valid until the next
  * call that adds or removes entries (tracker_put, tracker_observe,
  * tracker_remove, tracker_sweep, tracker_expire).
  */
@@ -48,22 +49,28 @@ enum tracked_death {
 	TRACKED_BY_FILTER,	/* it stopped matching the filters */
 };
 
+/* One flow, in as few bytes as tell it apart from the others and tell a
+ * change from none (48 a flow; the counters, kept only where the kernel
+ * sends them, and IPv6 addresses live beside it in the tracker).  Read
+ * life, death, gen and flags; the rest is the tracker's. */
 struct tracked {
 	uint32_t id;
 	uint32_t gen;			/* alive: last dump generation that saw it;
 					 * dead: the generation it died in */
-	uint8_t family, l4proto, flags;
-	uint8_t has_ports, has_icmp;
-	uint8_t icmp_type, icmp_code;
-	uint8_t life, death;		/* enum tracked_life, enum tracked_death */
-	uint16_t icmp_id;
-	uint16_t zone;
-	struct flow_tuple orig;
-	const char *state;		/* static name from flow_state_name() */
+	uint32_t since_ms;		/* when it became pending, missing or dead
+					 * (the clock's low 32 bits, compared
+					 * wrap-safe: ages are seconds) */
 	uint32_t pid, uid;		/* the local socket's owner, if found */
 	uint32_t status;
-	uint64_t since_ms;		/* when it became pending, missing or dead */
-	uint64_t orig_bytes, orig_packets, reply_bytes, reply_packets;
+	uint16_t icmp_id, zone;
+	uint8_t family, l4proto, flags;
+	uint8_t life : 2, death : 2;	/* enum tracked_life, enum tracked_death */
+	uint8_t has : 2;		/* TRACKER_HAS_* (tracker.c) */
+	uint8_t state;			/* index of the state name (tracker.c), 0: none */
+	uint8_t icmp_type, icmp_code;
+	uint16_t sport, dport;
+	uint32_t addr[2];		/* IPv4: source, destination; IPv6: [0] is
+					 * the pair's place in the tracker's table */
 };
 
 /* How a sighting reached the emitter. */
@@ -89,6 +96,10 @@ void tracker_free(struct tracker *t);
 /* Number of entries held, pending and dead ones included. */
 size_t tracker_count(const struct tracker *t);
 
+/* Bytes of memory the tracker holds (entries, index, side tables), for
+ * measuring what a flow costs. */
+size_t tracker_bytes(const struct tracker *t);
+
 /* Look up a flow by conntrack id and original tuple (ids are hashes and
  * can collide); NULL when not tracked. */
 struct tracked *tracker_find(struct tracker *t, const struct flow *f);
@@ -111,7 +122,8 @@ int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen);
  * what was written, and it has every TRACKED_* bit in want (the enrichment
  * that may still come).  If so it is marked seen in generation gen.  False
  * for flows in any other part of their life. */
-bool tracker_settled(struct tracked *e, const struct flow *f, unsigned int want, uint32_t gen);
+bool tracker_settled(struct tracker *t, struct tracked *e, const struct flow *f,
+		     unsigned int want, uint32_t gen);
 
 /* Forget a flow at once, leaving no trace; returns whether it was tracked. */
 bool tracker_remove(struct tracker *t, const struct flow *f);
@@ -119,7 +131,7 @@ bool tracker_remove(struct tracker *t, const struct flow *f);
 /* Fill a minimal flow (id, tuple, and the owner's pid and uid when known)
  * from an entry, for destroy and update records that the emitter makes
  * itself, and for kernel destroy events that come after the socket went. */
-void tracker_to_flow(const struct tracked *e, struct flow *f);
+void tracker_to_flow(const struct tracker *t, const struct tracked *e, struct flow *f);
 
 /* Give f the owner (pid, uid) remembered for it, where f has none. */
 void tracker_owner(const struct tracked *e, struct flow *f);

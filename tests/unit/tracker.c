@@ -1,4 +1,5 @@
 /* The follow-mode flow table: insert, change detection, removal, sweep. */
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,6 +112,87 @@ static void lifecycle(void)
 	tracker_free(t);
 }
 
+/* What a flow costs, and the parts beside the entries: IPv6 pairs and
+ * counters, which IPv4 flows and runs without accounting do not pay for. */
+static void compact(void)
+{
+	struct tracker *t = tracker_new();
+	struct flow f = { .has = FLOW_HAS_ID | FLOW_HAS_TUPLE | FLOW_HAS_PORTS, .family = AF_INET,
+			  .l4proto = 17 };
+	struct flow a, b, back;
+	const int N = 65536;	/* a full vector: no slack in the figure */
+	size_t plain, with_v6;
+	int bad = 0;
+
+	f.state = NULL;
+	for (int i = 0; i < N; i++) {
+		f.orig.src.w[0] = htonl(0x0a000000u + (uint32_t)i);
+		bad += tracker_put(t, with_id(&f, (uint32_t)i + 1), 1) != 1;
+	}
+	plain = tracker_bytes(t);
+	ok(bad == 0 && plain / (size_t)N <= 56, "IPv4 without counters: %zu bytes a flow (at most 56)",
+	   plain / (size_t)N);
+	f.has |= FLOW_HAS_COUNTERS;
+	f.orig_bytes = 5;
+	f.orig.src.w[0] = htonl(0x0a000000u);
+	tracker_put(t, with_id(&f, 1), 2);
+	ok(tracker_bytes(t) / (size_t)N <= 56 + 32, "with counters: %zu bytes a flow (at most 88)",
+	   tracker_bytes(t) / (size_t)N);
+	/* counters only grow: smaller ones are stale, and a snapshot writes
+	 * the larger ones written before */
+	{
+		struct tracker_now now = { .gen = 3, .ms = 1000, .drained_ms = 1000 };
+
+		f.orig_bytes = 4;
+		f.action = FLOW_UPDATE;
+		ok(tracker_observe(t, &f, TRACKER_EVENT, true, &now) == 0,
+		   "smaller counters from an event are dropped");
+		ok(tracker_observe(t, &f, TRACKER_SNAPSHOT, true, &now) == 1 && f.orig_bytes == 5,
+		   "a snapshot writes the counters written before");
+	}
+	tracker_free(t);
+
+	/* IPv6: the pair beside the entry tells flows apart and comes back */
+	t = tracker_new();
+	memset(&a, 0, sizeof(a));
+	a.has = FLOW_HAS_ID | FLOW_HAS_TUPLE | FLOW_HAS_PORTS;
+	a.family = AF_INET6;
+	a.l4proto = 6;
+	a.id = 9;
+	a.orig.src.b[0] = 0x20, a.orig.src.b[15] = 1;
+	a.orig.dst.b[0] = 0x20, a.orig.dst.b[15] = 2;
+	a.orig.sport = 1000, a.orig.dport = 443;
+	b = a;
+	b.orig.dst.b[15] = 3;
+	tracker_put(t, &a, 1);
+	ok(tracker_put(t, &b, 1) == 1 && tracker_count(t) == 2,
+	   "IPv6: same id and ports, another destination: a second flow");
+	tracker_to_flow(t, tracker_find(t, &b), &back);
+	ok(!memcmp(&back.orig, &b.orig, sizeof(b.orig)) && back.family == AF_INET6,
+	   "IPv6: the tuple comes back whole");
+	with_v6 = tracker_bytes(t);
+	bad = 0;
+	for (int i = 0; i < 1000; i++) {
+		b.orig.dst.b[12] = 0xff, b.orig.dst.b[14] = (uint8_t)(i >> 8), b.orig.dst.b[13] = (uint8_t)i;
+		bad += tracker_put(t, &b, 1) != 1 || !tracker_remove(t, &b);
+	}
+	ok(bad == 0 && tracker_bytes(t) == with_v6 && tracker_find(t, &a),
+	   "IPv6: a removed flow's pair is used again");
+	tracker_to_flow(t, tracker_find(t, &a), &back);
+	ok(!memcmp(&back.orig, &a.orig, sizeof(a.orig)), "and the others keep theirs");
+	memset(&a, 0, sizeof(a));
+	a.has = FLOW_HAS_ID | FLOW_HAS_TUPLE | FLOW_HAS_PORTS;
+	a.family = AF_INET;
+	a.id = 10;
+	a.orig.src.w[0] = htonl(0xc0000201u), a.orig.dst.w[0] = htonl(0xc6336401u);
+	a.orig.sport = 5353, a.orig.dport = 53;
+	tracker_put(t, &a, 1);
+	tracker_to_flow(t, tracker_find(t, &a), &back);
+	ok(!memcmp(&back.orig, &a.orig, sizeof(a.orig)) && (back.has & FLOW_HAS_PORTS),
+	   "IPv4: the tuple comes back whole");
+	tracker_free(t);
+}
+
 int main(void)
 {
 	struct tracker *t = tracker_new();
@@ -189,5 +271,6 @@ int main(void)
 	}
 	tracker_free(t);
 	lifecycle();
+	compact();
 	return tap_done();
 }
