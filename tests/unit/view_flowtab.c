@@ -151,6 +151,108 @@ static void test_compact(void)
 	flowtab_release(&t);
 }
 
+/* Every user of a shared record is counted, and nothing else: the counts
+ * equal the handles that entries hold (dead ones too, until released). */
+static int shared_miscounts(const struct flowtab *t)
+{
+	const struct flowtab_shared *sh[3] = { &t->names, &t->places, &t->owners };
+	int bad = 0;
+
+	for (int k = 0; k < 3; k++) {
+		uint32_t live = 0;
+
+		for (uint32_t h = 1; h < sh[k]->n; h++) {
+			uint32_t users = 0;
+
+			for (uint32_t i = 0; i < t->n; i++) {
+				const struct flowtab_entry *e = &t->e[i];
+
+				if (!(e->flags & FT_LIVE))
+					continue;
+				if (k == 0)
+					users += (e->state == h) + (e->protocol == h);
+				else if (k == 1)
+					users += (e->src == h) + (e->dst == h);
+				else
+					users += e->owner == h;
+			}
+			bad += users != sh[k]->refs[h];
+			live += users > 0;
+		}
+		bad += live != sh[k]->live;
+	}
+	return bad;
+}
+
+static char *rpool[4096];
+static int nrpool;
+
+static const char *rintern(void *ctx, const char *s, size_t len)
+{
+	(void)ctx;
+	return nrpool < 4096 ? (rpool[nrpool++] = strndup(s, len)) : NULL;
+}
+
+/* Random records against the table's own invariants. */
+static void test_random(void)
+{
+	static const char *const words[] = { "a", "b", "c", "ESTABLISHED", "CLOSE", NULL };
+	struct flowtab t;
+	unsigned int seed = 7;
+	int bad_live = 0, bad_closed = 0, bad_shared = 0;
+	uint64_t mono = 0;
+
+	flowtab_init(&t, 40, 1000);
+	for (int step = 0; step < 4000; step++) {
+		struct flow f;
+		uint32_t id, shown = 0, closed = 0;
+		unsigned int r;
+
+		seed = seed * 1103515245u + 12345u;
+		r = seed >> 8;
+		id = 1 + r % 60;
+		f = mk(r % 7 == 0 ? FLOW_DESTROY : r % 5 == 0 ? FLOW_NEW : FLOW_UPDATE, id,
+		       "10.0.0.1", "10.0.0.2", (uint16_t)id, 80, words[r / 7 % 6]);
+		f.process_name = words[r / 11 % 6];
+		f.dst_domain = words[r / 13 % 6];
+		f.src_geo.city_name = words[r / 17 % 6];
+		f.protocol = words[r / 19 % 6];
+		if (r / 23 % 2) {
+			f.pid = r / 29 % 3;
+			f.has |= FLOW_HAS_PID;
+		}
+		if (r % 97 == 0)
+			flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_BEGIN }, mono);
+		if (r % 89 == 0)
+			flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_END }, mono);
+		if (r % 53 == 0)
+			flowtab_hold(&t, !t.held);
+		flowtab_apply(&t, &f, mono);
+		mono += 100;
+		flowtab_expire(&t, mono);
+		if (r % 211 == 0) {
+			flowtab_reintern(&t, rintern, NULL);
+			/* records from the old pool's strings: new ones again */
+		}
+		for (uint32_t i = 0; i < t.n; i++) {
+			shown += flowtab_shown(&t, i);
+			closed += flowtab_shown(&t, i) && t.e[i].flags & FT_CLOSED;
+		}
+		bad_live += shown != t.live || t.live > 40;
+		bad_closed += closed != t.nclosed;
+		if (step % 50 == 0)
+			bad_shared += shared_miscounts(&t);
+	}
+	flowtab_hold(&t, false);
+	bad_shared += shared_miscounts(&t);
+	ok(bad_live == 0, "random records: the live count is the shown entries, within the cap");
+	ok(bad_closed == 0, "random records: the closed count is the closed entries");
+	ok(bad_shared == 0, "random records: shared records count exactly their users");
+	flowtab_release(&t);
+	while (nrpool)
+		free(rpool[--nrpool]);
+}
+
 int main(void)
 {
 	struct flowtab t;
@@ -384,6 +486,7 @@ int main(void)
 	flowtab_release(&t);
 
 	test_compact();
+	test_random();
 
 	/* cutting by columns */
 	linefmt_cut("abcdef", 6, 2, 3, true, out, &cols);
