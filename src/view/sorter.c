@@ -212,6 +212,48 @@ int sorter_build(struct sorter *s, const struct flowtab *t, const struct flowmat
 	return 0;
 }
 
+/* Whether a comes before b in a heap kept at the low end (the k first
+ * items, a max-heap) or the high end (the k last, a min-heap). */
+static inline bool heap_above(const struct sorter_item *a, const struct sorter_item *b,
+			      bool high)
+{
+	return high ? item_less(a, b) : item_less(b, a);
+}
+
+static void sift_down(struct sorter_item *h, size_t k, size_t i, bool high)
+{
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= k)
+			return;
+		if (c + 1 < k && heap_above(&h[c + 1], &h[c], high))
+			c++;
+		if (!heap_above(&h[c], &h[i], high))
+			return;
+		swap_items(&h[c], &h[i]);
+		i = c;
+	}
+}
+
+/* Put the k first (high: the k last) items of the order at that end of v,
+ * in order, the rest anywhere else.  One pass with a heap of k held at the
+ * end itself: each other item costs one compare with its top, where a
+ * window quicksort would partition the whole array several times. */
+static void select_end(struct sorter_item *v, size_t n, size_t k, bool high)
+{
+	struct sorter_item *h = high ? v + n - k : v, *rest = high ? v : v + k;
+
+	for (size_t i = k / 2; i-- > 0;)
+		sift_down(h, k, i, high);
+	for (size_t i = 0; i < n - k; i++)
+		if (heap_above(&h[0], &rest[i], high)) {
+			swap_items(&h[0], &rest[i]);
+			sift_down(h, k, 0, high);
+		}
+	sort_window(h, k, 0, k);
+}
+
 void sorter_window(struct sorter *s, uint32_t first, uint32_t count)
 {
 	uint32_t lo = first < s->n ? first : s->n;
@@ -223,7 +265,13 @@ void sorter_window(struct sorter *s, uint32_t first, uint32_t count)
 		hi = s->n - lo;
 		lo = l;
 	}
-	sort_window(s->items, s->n, lo, hi);
+	/* the top of the list (or its bottom) is what a screen shows most */
+	if (lo == 0 && hi && hi <= s->n / 16)
+		select_end(s->items, s->n, hi, false);
+	else if (hi == s->n && lo > s->n - s->n / 16 && lo < s->n)
+		select_end(s->items, s->n, s->n - lo, true);
+	else
+		sort_window(s->items, s->n, lo, hi);
 }
 
 int sorter_run(struct sorter *s, const struct flowtab *t, const struct flowmatch *m)
