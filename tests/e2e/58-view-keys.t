@@ -35,15 +35,16 @@ wait_screen 'stream ended'
 screen | sed -n 3p | grep -q 'SENT.*RECV.*\[PID/PROCESS\]:FAMILY:TRANSPORT\[STATE\]:APP -> SOURCE => DESTINATION'
 ok $? "default view: a column heading that names the parts of the line"
 
-tm send-keys -t v 1
-wait_screen "'1' does nothing here; F1 or h shows the keys"
-ok $? "a key that does nothing says so (1)"
-tm send-keys -t v s
-wait_screen "'s' does nothing here"
-ok $? "s is no longer a filter of its own, and says so"
-tm send-keys -t v F5
-wait_screen "F5 does nothing here"
-ok $? "function keys that do nothing say so too (F5)"
+# keys that do nothing say so: top's 1, htop's s (strace), a function key
+while IFS='|' read -r key want name; do
+	tm send-keys -t v "$key"
+	wait_screen "$want"
+	ok $? "$name"
+done <<'KEYS'
+1|'1' does nothing here; F1 or h shows the keys|a key that does nothing says so (1)
+s|'s' does nothing here|s is no longer a filter of its own, and says so
+F5|F5 does nothing here|function keys that do nothing say so too (F5)
+KEYS
 tm send-keys -t v j
 wait_gone "does nothing here"
 ok $? "the message goes with the next key"
@@ -90,24 +91,19 @@ tm send-keys -t v f z
 wait_screen 'no such filter'
 ok $? "f and a key that is no filter says so"
 
-tm send-keys -t v F6
-wait_screen 'sort bytes '
-ok $? "F6: next sort order"
-tm send-keys -t v '<'
-wait_screen 'sort state '
-ok $? "<: previous sort order"
-tm send-keys -t v '>'
-wait_screen 'sort bytes '
-ok $? ">: next sort order"
-tm send-keys -t v P
-wait_screen 'sort rate '
-ok $? "P: by rate (top's CPU)"
-tm send-keys -t v T
-wait_screen 'sort age '
-ok $? "T: by age (top's time)"
-tm send-keys -t v M
-wait_screen 'sort bytes '
-ok $? "M: by bytes (top's memory)"
+# top's and htop's sort keys
+while IFS='|' read -r key want name; do
+	tm send-keys -t v "$key"
+	wait_screen "$want"
+	ok $? "$name"
+done <<'KEYS'
+F6|sort bytes |F6: next sort order
+<|sort state |<: previous sort order
+>|sort bytes |>: next sort order
+P|sort rate |P: by rate (top's CPU)
+T|sort age |T: by age (top's time)
+M|sort bytes |M: by bytes (top's memory)
+KEYS
 tm send-keys -t v F10
 wait_for 3 test -s "$TMP/rc"
 is "$(cat "$TMP/rc" 2>/dev/null)" "rc=0" "F10 quits"
