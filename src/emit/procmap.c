@@ -259,10 +259,11 @@ static uint32_t ino_find(const struct procmap *p, uint64_t ino)
 	return 0;
 }
 
+/* A socket shared by several processes is added once for each: ino_find
+ * meets the first one put, so the first (lowest) pid keeps it, and the add
+ * needs no look-up. */
 static int ino_add(struct procmap *p, uint64_t ino, uint32_t pid)
 {
-	if (ino_find(p, ino))
-		return 0;	/* shared socket: the first (lowest) pid keeps it */
 	if (p->ino_n == p->ino_cap) {
 		size_t cap = p->ino_cap ? p->ino_cap * 2 : 1024;
 		struct ino_ent *v = realloc(p->ino, cap * sizeof(*v));
