@@ -44,6 +44,10 @@ chown 65534:65534 "$LOG"
 ok $? "logrotate -f rotates with the shipped configuration" || cat "$TMP/lr.out" >&2
 grep -q '"port":1000' "$LOG.1" 2>/dev/null; ok $? "the old records are in flows.ndjson.1 (not compressed yet: delaycompress)"
 is "$(stat -c '%a %u:%g' "$LOG" 2>/dev/null)" "640 65534:65534" "the new file: mode 0640, the old owner (create)"
+# postrotate's SIGHUP has been sent, not necessarily taken: a flow made
+# before the writer opens the path anew lands, rightly, in the old file
+reopened() { for f in /proc/"$(cat "$TMP/writer.pid")"/fd/*; do [ "$(readlink "$f")" = "$LOG" ] && return 0; done; return 1; }
+wait_for 5 reopened || diag "the writer has not opened $LOG anew"
 ct_inject -s 192.0.2.1 -d 198.51.100.2 -p tcp --sport 2000 --dport 443 --state ESTABLISHED -t 300
 wait_for 5 grep -q '"port":2000' "$LOG"
 ok $? "after SIGHUP the writer goes on in the new file"
