@@ -60,6 +60,11 @@ int main(void)
 	parse("192.0.2.7", &a);
 	ok(f == AF_INET && addr_eq(f, &b, AF_INET, &a) && b.w[1] == 0 && b.w[3] == 0,
 	   "unmapped: AF_INET 192.0.2.7, the rest zero");
+	memset(&a, 0, sizeof(a));
+	a.b[10] = a.b[11] = 0xff;	/* bytes past an IPv4 address mean nothing */
+	a.b[12] = 192;
+	ok(!addr_is_v4mapped(AF_INET, &a) && addr_unmap(AF_INET, &a, &b) == AF_INET &&
+	   b.w[0] == 0 && b.b[12] == 192, "an IPv4 address is never v4-mapped, whatever follows it");
 	f = parse("2001:db8::1", &a);
 	ok(addr_unmap(f, &a, &a) == AF_INET6 && !addr_is_v4mapped(f, &a),
 	   "a plain IPv6 address stays as it is");

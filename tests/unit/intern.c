@@ -42,6 +42,7 @@ int main(void)
 	/* rollback forgets what came after the commit, and only that */
 	intern_commit(in);
 	bytes = intern_bytes(in);
+	c = intern_str(in, "in-the-commit-chunk", 19);
 	memset(big, 'x', sizeof(big));
 	ok(intern_str(in, big, sizeof(big)) != NULL, "a string bigger than a chunk is stored");
 	b = intern_str(in, "after-commit", 12);
@@ -49,12 +50,13 @@ int main(void)
 		snprintf(buf, sizeof(buf), "late-%d", i);
 		intern_str(in, buf, strlen(buf));
 	}
-	ok(intern_count(in) == n + 22, "22 more strings");
+	ok(intern_count(in) == n + 23, "23 more strings");
 	intern_rollback(in);
 	ok(intern_count(in) == n && intern_bytes(in) == bytes,
 	   "rollback: back to %zu strings, %zu bytes (was %zu)", intern_count(in),
 	   intern_bytes(in), bytes);
 	ok(intern_str(in, "name-7", 6) == keep[7], "committed strings survive a rollback");
+	ok(intern_count(in) == n, "a string rolled back in the commit point's own chunk is gone too");
 	c = intern_str(in, "after-commit", 12);
 	ok(c && !strcmp(c, "after-commit") && intern_count(in) == n + 1,
 	   "a rolled-back string is stored anew");
