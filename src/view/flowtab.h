@@ -23,7 +23,9 @@
 #include "flow.h"
 #include "htab.h"
 
-/* Default cap on live flows; --max-flows changes it. */
+/* Default cap on live flows; --max-flows changes it.  Not the kernel's
+ * nf_conntrack_max: the stream may come from another namespace, host or a
+ * file.  About 140 MB when full. */
 #define FLOWTAB_MAX_DEFAULT 1000000u
 
 enum {
