@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "hash.h"
 #include "netns.h"
+#include "nldump.h"
 #include "htab.h"
 #include "localaddr.h"
 #include "refresh.h"
@@ -37,8 +38,6 @@ enum {
 	ST_LISTEN = 10,
 	ST_NEW_SYN_RECV = 12,
 };
-
-#define DUMP_BUF 32768
 
 struct sent {
 	uint64_t inode;
@@ -89,7 +88,7 @@ struct sockmap *sockmap_new(void)
 		htab_init(&m->set[i].exact);
 		htab_init(&m->set[i].bound);
 	}
-	m->buf = malloc(DUMP_BUF);
+	m->buf = malloc(NLDUMP_BUF);
 	m->own = localaddr_new();
 	m->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
 	if (!m->buf || !m->own || !m->nl || mnl_socket_bind(m->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
@@ -286,7 +285,7 @@ static int dump_family(struct sockmap *m, struct sockset *s, int family)
 	if (mnl_socket_sendto(m->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	for (;;) {
-		n = mnl_socket_recvfrom(m->nl, m->buf, DUMP_BUF);
+		n = mnl_socket_recvfrom(m->nl, m->buf, NLDUMP_BUF);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
