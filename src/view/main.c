@@ -31,7 +31,6 @@
 #include <unistd.h>
 
 #include "clock.h"
-#include "flowmatch.h"
 #include "flowtab.h"
 #include "linefmt.h"
 #include "num.h"

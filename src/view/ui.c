@@ -193,18 +193,20 @@ static void update_rows(struct ui *u)
 		u->built = u->procs_built = false;
 		u->resort = false;
 	}
+	/* out of memory: the rows stay as they were (indices stay below the
+	 * table's high-water mark), the next draw tries again */
 	if (u->procview) {
 		if (!u->procs_built || (!u->paused && u->procs_gen != u->table_gen)) {
-			procsum_build(&u->ps, u->t, &u->m);
-			u->procs_built = true;
+			u->procs_built = !procsum_build(&u->ps, u->t, &u->m);
 			u->procs_gen = u->table_gen;
 		}
 	} else if (!u->built || (!u->paused && u->built_gen != u->table_gen)) {
-		sorter_build(&u->s, u->t, &u->m);
-		u->built = true;
+		u->built = !sorter_build(&u->s, u->t, &u->m);
 		u->built_gen = u->table_gen;
 		u->win_sorted = false;
 	}
+	if (!(u->procview ? u->procs_built : u->built))
+		snprintf(u->msg, sizeof(u->msg), " out of memory: the list is not up to date");
 }
 
 /* Sort the rows on screen, unless they already are.  A few pages around
