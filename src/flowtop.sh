@@ -19,7 +19,7 @@ Show the kernel's tracked connections, live: flowtop-emit | flowtop-view.
   -V, --version  the version
 
 Every other option is passed to flowtop-emit (see flowtop-emit --help).
-Keys: see '?' on the screen, or flowtop-view(1).
+Keys: F1 or h on the screen shows them, or see flowtop-view(1).
 EOF
 }
 
