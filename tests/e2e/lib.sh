@@ -102,16 +102,20 @@ nsbg() { ip netns exec "$NS" "$@" & BGPID=$!; }
 # inject a flow with conntrack -I inside the namespace; quiet
 ct_inject() { nsx conntrack -I "$@" >/dev/null 2>&1; }
 
-# wait_for SECONDS CMD...: poll CMD every 0.05 s until it succeeds; fails
-# once SECONDS (a whole number) have passed by the clock, however long each
-# try of CMD takes
+# wait_for SECONDS CMD...: poll CMD every 0.05 s until it succeeds; gives up
+# after SECONDS * 20 tries, so at least SECONDS (a whole number) by the
+# clock, and longer where each try is slow: a loaded machine slows the
+# event and the check alike (with a deadline by the clock alone the churn
+# test failed once under load)
 wait_for() {
-	local end=$((${EPOCHREALTIME//[!0-9]/} + $1 * 1000000))
+	local t=$1 i=0
 	shift
-	until "$@" >/dev/null 2>&1; do
-		[ "${EPOCHREALTIME//[!0-9]/}" -lt "$end" ] || return 1
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ "$i" -ge $((t * 20)) ] && return 1
 		sleep 0.05
 	done
+	return 0
 }
 
 # json_lines_valid FILE: every line is one JSON object
