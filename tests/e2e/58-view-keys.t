@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$VIEW" ] || skip_all "flowtop-view not built"
 command -v tmux >/dev/null || skip_all "tmux not installed"
-plan 30
+plan 32
 
 tmux_setup
 # a session that outlives the test's own, so that killing one never ends
@@ -129,6 +129,22 @@ tm send-keys -t v Tab
 wait_screen 'PID *PROCESS *FLOWS'
 screen | grep -E -q '^ *41 +dig +1 +- +- +-$'
 ok $? "per-process view without counters: '-', not 0"
+
+# --- the rows follow the table: no stale sort or sums after a change ------
+mkfifo "$TMP/fifo"
+start 120 30 "$VIEW $TMP/fifo"
+exec 7>"$TMP/fifo"
+cat "$TMP/nocount" >&7
+wait_screen 'flows 3/3'
+tm send-keys -t v Tab
+wait_screen '^ *41  *dig '
+echo "{$T,\"event\":{\"action\":\"new\"},\"network\":{\"type\":\"ipv4\",\"transport\":\"tcp\"},\"source\":{\"ip\":\"10.0.0.7\",\"port\":7},\"destination\":{\"ip\":\"10.0.0.9\",\"port\":443},\"process\":{\"pid\":77,\"name\":\"curl\"},\"conntrack\":{\"id\":7,\"state\":\"ESTABLISHED\"}}" >&7
+wait_screen '^ *77  *curl  *1 '
+ok $? "per-process view: a new process shows up while it is on screen"
+tm send-keys -t v Tab
+wait_screen '\[77/curl\]'
+ok $? "back to the flows: the new flow is in the list"
+exec 7>&-
 
 # --- the empty screen's advice ---------------------------------------------
 echo "{$T,\"event\":{\"action\":\"snapshot-begin\"}}" > "$TMP/empty"
