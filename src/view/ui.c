@@ -122,8 +122,10 @@ static void draw_status(struct ui *u, uint32_t shown)
 	flowmatch_describe(&u->m, flt, sizeof(flt));
 	n = (size_t)snprintf(st, sizeof(st), " %s %u/%u  new %.0f/s  closed %.0f/s  sort %s%s",
 			     u->procview ? "processes" : "flows", shown, u->t->live,
-			     u->new_rate, u->closed_rate, sorter_key_name(u->s.key),
-			     u->s.reverse ? " (reversed)" : "");
+			     u->new_rate, u->closed_rate,
+			     /* processes: always the busiest first */
+			     u->procview ? "busiest" : sorter_key_name(u->s.key),
+			     u->s.reverse && !u->procview ? " (reversed)" : "");
 	if (flt[0])
 		n += (size_t)snprintf(st + n, sizeof(st) - n, "  filter %s (Esc clears)", flt);
 	if (u->paused)
@@ -247,7 +249,7 @@ uint64_t ui_draw(struct ui *u)
 		linefmt_proc_header(line);
 	else
 		linefmt_header(&u->lf, line);
-	put_line(u, top++, line, u->procview ? 0 : u->hscroll, SCREEN_REVERSE, true);
+	put_line(u, top++, line, u->hscroll, SCREEN_REVERSE, true);
 	body = rows - top - 1;
 	if (body < 1)
 		body = 1;
