@@ -80,6 +80,7 @@ struct tracker {
 	struct addr6 *a6;		/* IPv6 pairs, entries point in */
 	uint32_t n6, cap6;		/* pairs handed out (free ones included) */
 	uint32_t free6;			/* first free pair + 1, or 0 */
+	size_t ndead;			/* entries TRACKED_DEAD: expiry's work */
 };
 
 /* State names are flow_state_name()'s static strings, a few dozen in all:
@@ -477,6 +478,8 @@ static int put_alive(struct tracker *t, const struct flow *f, uint32_t gen, bool
 		changed = differs(t, e, f);
 	} else {
 		/* a first record: nothing of a former life carries over */
+		if (e->life == TRACKED_DEAD)
+			t->ndead--;
 		e->state = 0;
 		e->flags = 0;
 		e->pid = e->uid = e->status = 0;
@@ -493,8 +496,11 @@ int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen)
 	return put_alive(t, f, gen, false);
 }
 
-static void bury(struct tracked *e, enum tracked_death death, const struct tracker_now *now)
+static void bury(struct tracker *t, struct tracked *e, enum tracked_death death,
+		 const struct tracker_now *now)
 {
+	if (e->life != TRACKED_DEAD)
+		t->ndead++;
 	e->life = TRACKED_DEAD;
 	e->death = (uint8_t)death;
 	e->gen = now->gen;
@@ -522,7 +528,7 @@ static int observe_unknown(struct tracker *t, struct flow *f, enum tracker_src s
 		 * must not bring it in now */
 		if (!(e = add_entry(t, f)) || record(t, e, f, src == TRACKER_EVENT) < 0)
 			return -1;
-		bury(e, TRACKED_BY_EVENT, now);
+		bury(t, e, TRACKED_BY_EVENT, now);
 		return 0;
 	}
 	if (!match)
@@ -572,7 +578,7 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 	}
 	case TRACKED_PENDING:
 		if (destroy) {
-			bury(e, TRACKED_BY_EVENT, now);
+			bury(t, e, TRACKED_BY_EVENT, now);
 			return 0;
 		}
 		if (!match) {
@@ -595,7 +601,7 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 	if (destroy) {
 		if (record(t, e, f, src == TRACKER_EVENT) < 0)
 			return -1;
-		bury(e, TRACKED_BY_EVENT, now);
+		bury(t, e, TRACKED_BY_EVENT, now);
 		return 1;
 	}
 	if (stale(t, e, f, src == TRACKER_EVENT)) {
@@ -614,7 +620,7 @@ int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, boo
 		/* a frame that leaves it out drops it at its end */
 		if (src == TRACKER_SNAPSHOT)
 			return 0;
-		bury(e, TRACKED_BY_FILTER, now);
+		bury(t, e, TRACKED_BY_FILTER, now);
 		if (record(t, e, f, src == TRACKER_EVENT) < 0)
 			return -1;
 		f->action = FLOW_DESTROY;
@@ -662,6 +668,8 @@ static void remove_pos(struct tracker *t, size_t pos)
 	}
 	if (is_v6(&t->v[pos]))
 		addr6_give_back(t, t->v[pos].addr[0]);
+	if (t->v[pos].life == TRACKED_DEAD)
+		t->ndead--;
 	last = t->n - 1;
 	if (pos != last) {
 		t->v[pos] = t->v[last];
@@ -736,7 +744,7 @@ int tracker_sweep(struct tracker *t, enum tracker_src src, const struct tracker_
 			continue;
 		}
 		if (src == TRACKER_SNAPSHOT) {
-			bury(e, TRACKED_BY_SWEEP, now);
+			bury(t, e, TRACKED_BY_SWEEP, now);
 		} else if (e->life == TRACKED_ALIVE) {
 			e->life = TRACKED_MISSING;
 			e->since_ms = (uint32_t)now->ms;
@@ -744,7 +752,7 @@ int tracker_sweep(struct tracker *t, enum tracker_src src, const struct tracker_
 			/* missed twice, and no DESTROY event came: one was lost */
 			if (destroy(e, data) < 0)
 				return -1;
-			bury(e, TRACKED_BY_SWEEP, now);
+			bury(t, e, TRACKED_BY_SWEEP, now);
 		}
 		i++;
 	}
@@ -755,6 +763,9 @@ void tracker_expire(struct tracker *t, const struct tracker_now *now)
 {
 	size_t i = 0;
 
+	/* a quiet table has no dead flows: no pass over a million live ones */
+	if (!t->ndead)
+		return;
 	while (i < t->n) {
 		const struct tracked *e = &t->v[i];
 
