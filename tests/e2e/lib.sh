@@ -118,6 +118,24 @@ wait_for() {
 	return 0
 }
 
+# wait_line SECONDS FILE ERE: a line of FILE (an output being written)
+# matches ERE; on giving up, says so and shows the end of FILE
+wait_line() {
+	wait_for "$1" grep -Eq -e "$3" "$2" && return 0
+	diag "no line matching '$3' in $2 after $1 s; it ends:"
+	tail -n 3 "$2" 2>&1 | cut -c 1-200 | sed 's/^/#   /' >&2
+	return 1
+}
+
+# wait_record SECONDS FILE JQ: the NDJSON stream in FILE has a record for
+# which the jq expression JQ holds (a line still being written is skipped)
+_has_record() { jq -c "select($2)" "$1" 2>/dev/null | grep -q .; }
+wait_record() {
+	wait_for "$1" _has_record "$2" "$3" && return 0
+	diag "no record with $3 in $2 after $1 s"
+	return 1
+}
+
 # json_lines_valid FILE: every line is one JSON object
 json_lines_valid() {
 	local bad
