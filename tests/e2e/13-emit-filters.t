@@ -79,7 +79,7 @@ for c in "${CASES[@]}"; do
 	# shellcheck disable=SC2086
 	nsbg "$EMIT" -n --no-process --no-geoip --interval 0 $opts > "$TMP/ev" 2>/dev/null
 	pid=$BGPID
-	wait_for 5 grep -q snapshot-end "$TMP/ev" || diag "no snapshot-end from $opts"
+	wait_line 5 "$TMP/ev" snapshot-end
 	base=$((20000 + RANDOM % 20000))
 	inject_mix $base
 	inject_mix $((base + 100))

@@ -10,7 +10,7 @@ OUT="$TMP/follow.json"
 nsbg "$EMIT" -n --no-process --no-geoip --interval 0 --buffer-size 4K -v > "$OUT" 2>"$TMP/err"
 EPID=$BGPID
 at_exit "kill -CONT $EPID 2>/dev/null; kill $EPID 2>/dev/null"
-wait_for 5 grep -q snapshot-end "$OUT"
+wait_line 5 "$OUT" snapshot-end
 grep -Eq 'receive buffer [0-9]+ bytes' "$TMP/err"; ok $? "-v reports the buffer size granted"
 
 # stop the reader, make far more events than 4 KiB can hold, let it go
@@ -22,7 +22,7 @@ kill -CONT "$EPID"
 n=$(nsx cat /proc/sys/net/netfilter/nf_conntrack_count)
 [ "$n" -ge 5000 ]; ok $? "the kernel holds the burst ($n flows)"
 
-wait_for 10 grep -q '"overrun"' "$OUT"; ok $? "an overrun marker is written"
+wait_line 10 "$OUT" '"overrun"'; ok $? "an overrun marker is written"
 # the resync frame after the marker must be complete
 wait_for 20 sh -c "awk '/\"overrun\"/{o=1} o && /\"snapshot-end\"/{f=1} END{exit !f}' $OUT"
 ok $? "a framed resync dump follows the overrun"

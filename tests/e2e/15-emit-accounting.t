@@ -24,7 +24,7 @@ for sig in TERM INT HUP; do
 		# shellcheck disable=SC2086
 		set_both $start
 		nsbg "$EMIT" -n --no-process --no-geoip --accounting > "$TMP/out" 2>/dev/null
-		wait_for 5 grep -q snapshot-end "$TMP/out"
+		wait_line 5 "$TMP/out" snapshot-end
 		on=$(get)
 		kill -$sig "$BGPID"; wait "$BGPID"; st=$?
 		if [ "$on" = "1 1 " ] && [ "$(get)" = "$start " ] && [ $st -eq 0 ]; then
@@ -41,7 +41,7 @@ done
 set_both 0 0
 nsbg "$EMIT" -n --no-process --no-geoip --accounting > "$TMP/flood" 2>/dev/null
 EPID=$BGPID
-wait_for 5 grep -q snapshot-end "$TMP/flood" || diag "no snapshot-end before the flood"
+wait_line 5 "$TMP/flood" snapshot-end
 nsx "$TOP/build/tools/flowgen" burst 30000 >/dev/null 2>&1 &
 GEN=$!
 news() { grep -c '"action":"new"' "$TMP/flood"; }
@@ -156,7 +156,7 @@ kill "$EPID"; wait "$EPID"
 # counters and start times appear in records of flows made while it is on
 set_both 0 0
 nsbg "$EMIT" -n --no-process --no-geoip --accounting --interval 0 > "$TMP/out" 2>/dev/null
-wait_for 5 grep -q snapshot-end "$TMP/out"
+wait_line 5 "$TMP/out" snapshot-end
 ct_inject -s 192.0.2.77 -d 198.51.100.2 -p tcp --sport 7 --dport 443 --state ESTABLISHED -t 300
 nsx "$EMIT" --once -n > "$TMP/acct.json" 2>/dev/null
 kill "$BGPID"; wait "$BGPID"

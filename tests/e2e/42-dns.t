@@ -94,29 +94,29 @@ nsx "$EMIT" --no-process --no-geoip > "$TMP/follow.json" 2>/dev/null &
 EPID=$!
 at_exit "kill $EPID 2>/dev/null"
 t0=$(ms)
-wait_for 5 grep -q snapshot-end "$TMP/follow.json"
+wait_line 5 "$TMP/follow.json" snapshot-end
 t1=$(ms)
 [ $((t1 - t0)) -le 1000 ]; ok $? "follow mode: the first snapshot is written at once, slow names or not ($((t1 - t0)) ms)"
 t0=$(ms)
 tcp 10.99.0.1 203.0.113.9 41100 443		# silent server: 6 s per question
-wait_for 5 grep -q '"port":41100' "$TMP/follow.json"
+wait_line 5 "$TMP/follow.json" '"port":41100'
 t1=$(ms)
 [ $((t1 - t0)) -le 1000 ]; ok $? "follow mode: a new flow is written without waiting for its name ($((t1 - t0)) ms)"
 echo "192.0.2.6 late.example.net" >> "/etc/netns/$NS/hosts"
 tcp 10.99.0.1 192.0.2.6 41101 443
-wait_for 5 sh -c "jq -c 'select(.source.port == 41101 and .destination.domain == \"late.example.net\")' '$TMP/follow.json' | grep -q ."
+wait_record 5 "$TMP/follow.json" '.source.port == 41101 and .destination.domain == "late.example.net"'
 ok $? "follow mode: the name of a new flow arrives (in its new or a later update record)"
 diag "late.example.net came in: $(jq -r 'select(.source.port == 41101 and .destination.domain) | .event.action' "$TMP/follow.json" | head -1)"
 
 # the queries the emitter makes are flows too; they must not start more:
 # wait until the flow of its own queries has been written (and enriched)
-wait_for 5 sh -c "jq -c 'select(.event.action == \"new\" and .destination.ip == \"$NSADDR\" and .destination.port == 53)' '$TMP/follow.json' | grep -q ."
+wait_record 5 "$TMP/follow.json" ".event.action == \"new\" and .destination.ip == \"$NSADDR\" and .destination.port == 53"
 ok $? "follow mode: the flow of its own queries is written"
 # then a later flow only the silent server could name: queries go out in
 # order, so once its question is in, any question that the flow above
 # started is in too (and a look-up is in flight for the stop below)
 tcp 10.99.0.1 203.0.113.10 41102 443
-wait_for 5 grep -qx '10\.113\.0\.203\.in-addr\.arpa' "$TMP/dns.log"
+wait_line 5 "$TMP/dns.log" '^10\.113\.0\.203\.in-addr\.arpa$'
 ok $? "follow mode: a later flow's question reaches the server"
 n53=$(grep -c '^53\.0\.99\.10\.in-addr' "$TMP/dns.log")
 is "$n53" 0 "follow mode: the flows of its own queries start no look-up of the name server"
