@@ -185,6 +185,7 @@ static inline const char *flowtab_name(const struct flowtab *t, uint16_t h)
 	return s;
 }
 
+/* e's conntrack.state and network.protocol, NULL when unknown. */
 static inline const char *flowtab_state(const struct flowtab *t, const struct flowtab_entry *e)
 {
 	return flowtab_name(t, e->state);
