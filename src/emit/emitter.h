@@ -36,8 +36,12 @@ struct emit_opts {
 	const char *output;		/* --output FILE, or NULL: stdout */
 	unsigned int events;		/* --events: 1u << flow_action written */
 	bool no_header;			/* --no-header: CSV without its first line */
+	const char **netns;		/* --netns SPECs (argv's strings) */
+	size_t n_netns;
+	bool all_netns;			/* --all-netns */
 };
 
+struct netns_watch;
 struct output;
 struct tracker;
 
@@ -49,6 +53,11 @@ struct emitter {
 	struct output *out;		/* follow mode's stdout */
 	struct tracker *trk;		/* follow mode's memory of flows */
 	struct enrich *enr;
+	/* --netns, --all-netns: the namespaces watched, each with its own
+	 * sockets (src is then NULL); main opens them and frees what is left,
+	 * follow mode adds and drops some (netns.h) */
+	struct netns_watch **ns;
+	size_t nns;
 	volatile sig_atomic_t *stop;	/* the stop signal's number, once one came */
 	volatile sig_atomic_t *hup;	/* --output: SIGHUP asks for a new file */
 	bool hup_reopens;		/* SIGHUP means *hup, not a stop */

@@ -13,12 +13,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "community.h"
 #include "geoip.h"
 #include "host.h"
 #include "localaddr.h"
+#include "notice.h"
 #include "procmap.h"
 #include "resolver.h"
 #include "service.h"
@@ -26,7 +27,8 @@
 
 struct enrich {
 	struct enrich_opts o;
-	struct sockmap *sm;
+	struct sockmap *sm;	/* the sockets flows are looked up in now */
+	struct sockmap *own;	/* this namespace's, which enrich owns */
 	struct procmap *pm;
 	struct service *svc;
 	struct geoip *geo;
@@ -36,14 +38,6 @@ struct enrich {
 	uint64_t la_ns;		/* when they were last read */
 	uint64_t scan_ns;	/* when the socket and process maps were last reset */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct enrich *enrich_new(const struct enrich_opts *o)
 {
@@ -55,14 +49,17 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 	if (o->process) {
 		e->sm = sockmap_new();
 		if (!e->sm)
-			fprintf(stderr, "flowtop-emit: cannot open a 'NETLINK_SOCK_DIAG' "
-				"socket: %s; no process fields\n", strerror(errno));
+			notice_error("cannot open a 'NETLINK_SOCK_DIAG' socket: %s; "
+				     "no process fields", strerror(errno));
 		else if (!(e->pm = procmap_new(NULL))) {
+			notice_error("cannot make the process map: %s; no process fields",
+				     strerror(errno));
 			sockmap_free(e->sm);
 			e->sm = NULL;
 		} else {
 			procmap_check_caps(e->pm);
 		}
+		e->own = e->sm;
 	}
 	if (o->protocol)
 		e->svc = service_new(NULL);
@@ -84,7 +81,7 @@ void enrich_free(struct enrich *e)
 	service_free(e->svc);
 	localaddr_free(e->la);
 	procmap_free(e->pm);
-	sockmap_free(e->sm);
+	sockmap_free(e->own);
 	free(e);
 }
 
@@ -93,15 +90,23 @@ void enrich_free(struct enrich *e)
  * use the first one's snapshot rather than dump and walk again. */
 void enrich_scan_begin(struct enrich *e)
 {
-	uint64_t now = mono_ns();
+	uint64_t now = clock_mono_ns();
 
-	if (!e || !e->sm)
+	if (!e || !e->own)
 		return;
 	if (e->scan_ns && now - e->scan_ns < SOCKMAP_REFRESH_MS * 1000000ull)
 		return;
 	e->scan_ns = now;
-	sockmap_invalidate(e->sm);
+	if (e->sm)
+		sockmap_invalidate(e->sm);
 	procmap_scan_begin(e->pm);
+}
+
+void enrich_use_sockmap(struct enrich *e, struct sockmap *sm)
+{
+	/* --no-process, or no sock_diag here: no process fields anywhere */
+	if (e && e->own)
+		e->sm = sm;
 }
 
 /* The local socket's owner.  A flow without a socket (routed, or gone) gets

@@ -43,6 +43,13 @@ void enrich_free(struct enrich *e);
  * process maps) once, rather than once per flow. */
 void enrich_scan_begin(struct enrich *e);
 
+/* Look the owners of the flows that follow up in sm, the sockets of their
+ * network namespace (--netns, --all-netns), which the caller owns and keeps
+ * until the next call; NULL: no process fields for them.  enrich's own
+ * sockmap, of the namespace it was made in, is used until the first call. */
+struct sockmap;
+void enrich_use_sockmap(struct enrich *e, struct sockmap *sm);
+
 /* Fill in what is known about f now; queues slow look-ups (DNS) for later.
  * Never blocks. */
 void enrich_flow(struct enrich *e, struct flow *f);

@@ -15,6 +15,8 @@
 #define FLOWTOP_FOLLOW_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "emitter.h"
 
@@ -23,5 +25,11 @@
  * stopped (a reader gone shows as a failed write with EPIPE), or -1 with
  * the failure said (see emitter_fail) or a failed write in em. */
 int follow_run(struct emitter *em, const sigset_t *stops);
+
+/* The time from the end of a refresh dump to the next: interval_ms (the
+ * user's --interval), stretched so that dumps that cost cost_ms take at
+ * most 5% of the time where the table has counters, 1% where it has none
+ * (events then bring every change). */
+uint64_t follow_refresh_gap(uint64_t interval_ms, uint64_t cost_ms, bool counters);
 
 #endif

@@ -17,11 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
 
+#include "ctsource.h"
+#include "notice.h"
 #include "num.h"
+#include "sockmap.h"
 
 void netns_list_init(struct netns_list *l)
 {
@@ -276,4 +280,212 @@ int netns_leave(struct netns_visit *v)
 	v->home = -1;
 	errno = e;
 	return rc;
+}
+
+/* --- one watched namespace ------------------------------------------------ */
+
+/* Inside the namespace: the sockets that must be made there. */
+static int open_inside(struct netns_watch *w, const struct netns_watch_opts *o,
+		       const char **what)
+{
+	*what = "read";
+	w->src = ctsource_new();
+	if (!w->src || ctsource_probe(w->src) < 0)
+		return -1;
+	*what = "subscribe";
+	if (o->events && ctsource_events_open(w->src, o->rcvbuf, o->granted) < 0)
+		return -1;
+	/* without sock_diag there are no process fields, as in a plain run */
+	if (o->sockets)
+		w->sm = sockmap_new();
+	return 0;
+}
+
+int netns_watch_open(struct netns_watch *w, const struct netns_info *ns,
+		     const struct netns_watch_opts *o, const char **what)
+{
+	struct netns_visit v;
+	int rc, e;
+
+	memset(w, 0, sizeof(*w));
+	w->fd = -1;
+	if (!ns) {
+		rc = open_inside(w, o, what);
+		goto out;
+	}
+	w->info = *ns;
+	w->tag = true;
+	*what = "enter";
+	w->fd = netns_open(ns);
+	if (w->fd < 0 || netns_enter(&v, w->fd) < 0) {
+		rc = -1;
+		goto out;
+	}
+	rc = open_inside(w, o, what);
+	e = errno;
+	/* a thread left in the wrong namespace would open every later socket
+	 * there: nothing can be trusted after that */
+	if (netns_leave(&v) < 0)
+		abort();
+	errno = e;
+	if (w->sm)
+		sockmap_set_netns(w->sm, w->fd);
+	if (ns->pid)
+		container_of_pid(NULL, ns->pid, &w->ct);
+out:
+	if (rc < 0) {
+		e = errno;
+		netns_watch_close(w);
+		errno = e;
+	}
+	return rc;
+}
+
+void netns_watch_close(struct netns_watch *w)
+{
+	ctsource_free(w->src);
+	sockmap_free(w->sm);
+	if (w->fd >= 0)
+		close(w->fd);
+	w->src = NULL;
+	w->sm = NULL;
+	w->fd = -1;
+}
+
+void netns_watch_tag(const struct netns_watch *w, struct flow *f)
+{
+	if (!w->tag)
+		return;
+	f->netns_ino = w->info.ino;
+	f->netns_name = w->info.name[0] ? w->info.name : NULL;
+	f->container_id = w->ct.id[0] ? w->ct.id : NULL;
+	f->container_name = w->ct.name[0] ? w->ct.name : NULL;
+	f->container_runtime = w->ct.runtime;
+	f->pod_uid = w->ct.pod_uid[0] ? w->ct.pod_uid : NULL;
+}
+
+const char *netns_watch_label(const struct netns_watch *w)
+{
+	return w->info.name[0] ? w->info.name : w->info.path;
+}
+
+/* Why a namespace cannot be watched, in words. */
+static void say_failed(const char *label, const char *what, int err)
+{
+	if (!strcmp(what, "enter"))
+		notice_error("cannot enter network namespace '%s': %s%s", label, strerror(err),
+			     err == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
+	else if (!strcmp(what, "read"))
+		notice_error("cannot read the connection tracking table of network namespace "
+			     "'%s': %s%s", label, strerror(err),
+			     ctsource_denied(err) ? " (needs CAP_NET_ADMIN; run as root)" : "");
+	else
+		notice_error("cannot subscribe to connection tracking events in network "
+			     "namespace '%s': %s", label, strerror(err));
+}
+
+/* What the specs name, each namespace once; false when one names none. */
+static bool resolve_all(const char *const *specs, size_t nspecs, struct netns_list *l)
+{
+	for (size_t i = 0; i < nspecs; i++) {
+		struct netns_info ns, *slot;
+
+		if (netns_resolve(specs[i], &ns) < 0) {
+			if (errno == EINVAL)
+				notice_error("cannot open network namespace '%s': not a network "
+					     "namespace", specs[i]);
+			else
+				notice_error("cannot open network namespace '%s': %s", specs[i],
+					     strerror(errno));
+			return false;
+		}
+		if (netns_list_find(l, ns.ino) >= 0)
+			continue;
+		if (!(slot = list_add(l))) {
+			notice_error("cannot start: %s", strerror(errno));
+			return false;
+		}
+		*slot = ns;
+	}
+	return true;
+}
+
+/* Four descriptors a namespace (its own, dump, events, sock_diag): the
+ * default soft limit of 1,024 would end at about 250 namespaces. */
+static void raise_nofile(void)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+		r.rlim_cur = r.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &r);
+	}
+}
+
+struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, bool all,
+				       const struct netns_watch_opts *o, size_t *n)
+{
+	struct netns_list l, procs;
+	struct netns_watch **v = NULL;
+	size_t k = 0;
+	bool ok;
+
+	netns_list_init(&l);
+	netns_list_init(&procs);
+	*n = 0;
+	if (all) {
+		ok = netns_scan(&l, NULL, NULL) == 0;
+		if (!ok)
+			notice_error("cannot list network namespaces: %s", strerror(errno));
+	} else {
+		/* the lowest pid of each, for its container */
+		ok = resolve_all(specs, nspecs, &l);
+		if (ok && netns_scan(&procs, NULL, NULL) == 0)
+			for (size_t i = 0; i < l.n; i++) {
+				int j = netns_list_find(&procs, l.v[i].ino);
+
+				if (j >= 0 && !l.v[i].pid)
+					l.v[i].pid = procs.v[j].pid;
+			}
+	}
+	if (ok && !(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
+		notice_error("cannot start: %s", strerror(errno));
+		ok = false;
+	}
+	raise_nofile();
+	for (size_t i = 0; ok && i < l.n; i++) {
+		const char *what = "read";
+
+		if (!(v[k] = malloc(sizeof(*v[k])))) {
+			notice_error("cannot start: %s", strerror(errno));
+			ok = false;
+		} else if (netns_watch_open(v[k], &l.v[i], o, &what) == 0) {
+			k++;
+		} else if (all && (errno == ENOENT || errno == ESTALE || errno == ESRCH)) {
+			free(v[k]);	/* its last process left meanwhile */
+		} else {
+			say_failed(l.v[i].name[0] ? l.v[i].name : l.v[i].path, what, errno);
+			free(v[k]);
+			ok = false;
+		}
+	}
+	netns_list_release(&l);
+	netns_list_release(&procs);
+	if (!ok) {
+		netns_watch_free(v, k);
+		return NULL;
+	}
+	*n = k;
+	return v;
+}
+
+void netns_watch_free(struct netns_watch **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		netns_watch_close(v[i]);
+		free(v[i]);
+	}
+	free(v);
 }

@@ -6,14 +6,21 @@
  * A struct netns_info is a plain value that the caller owns; a struct
  * netns_list owns its array (netns_list_init / netns_list_release).  A
  * struct netns_visit holds the descriptor of the thread's own namespace from
- * netns_enter() to netns_leave(), which closes it.
+ * netns_enter() to netns_leave(), which closes it.  A struct netns_watch
+ * (netns_watch_open / netns_watch_close) owns a descriptor of its namespace
+ * and the sockets opened inside it; the strings it lends to flows
+ * (netns_watch_tag) live as long as it does.
  */
 #ifndef FLOWTOP_NETNS_H
 #define FLOWTOP_NETNS_H
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "container.h"
+#include "flow.h"
 
 #define NETNS_RUN_DIR "/run/netns"	/* where ip-netns(8) names them */
 #define NETNS_PATH_MAX 512
@@ -71,5 +78,51 @@ int netns_enter(struct netns_visit *v, int fd);
  * cannot go back: its next sockets would open in the wrong namespace, so
  * the caller must give up. */
 int netns_leave(struct netns_visit *v);
+
+/* One watched namespace: who it is, and the sockets opened inside it. */
+struct netns_watch {
+	struct netns_info info;
+	struct container ct;		/* of its lowest pid; empty when none */
+	bool tag;			/* netns_watch_tag() fills the fields */
+	int fd;				/* open on the namespace, or -1 */
+	struct ctsource *src;		/* its conntrack dump and event sockets */
+	struct sockmap *sm;		/* its sockets (process fields), or NULL */
+};
+
+/* What netns_watch_open() opens inside the namespace. */
+struct netns_watch_opts {
+	bool events;			/* an event socket too (follow mode) */
+	size_t rcvbuf;			/* its receive buffer */
+	size_t *granted;		/* where to say what the kernel granted */
+	bool sockets;			/* a sock_diag socket (process fields) */
+};
+
+/* Enter namespace ns, open its sockets there (ctsource, probed; the event
+ * socket and a sockmap as o asks), come back, and read the container of
+ * ns->pid.  ns NULL: the calling thread's own namespace, untagged (a plain
+ * run).  0, or -1 with errno and *what naming the step that failed
+ * ("enter", "read", "subscribe", "sock_diag"); w is then closed. */
+int netns_watch_open(struct netns_watch *w, const struct netns_info *ns,
+		     const struct netns_watch_opts *o, const char **what);
+
+/* Close what netns_watch_open() opened. */
+void netns_watch_close(struct netns_watch *w);
+
+/* Give f the namespace's and container's fields (a tagged watch only). */
+void netns_watch_tag(const struct netns_watch *w, struct flow *f);
+
+/* A name for messages: the ip-netns name, else the path. */
+const char *netns_watch_label(const struct netns_watch *w);
+
+/* The namespaces a run watches, each opened as o asks: the ones specs name
+ * (--netns; each once), or with all every one (--all-netns).  A new array
+ * of *n watches, or NULL when one cannot be watched, said with
+ * notice_error() (no privilege: which capability).  Raises the soft limit
+ * of open files to the hard one: four descriptors a namespace. */
+struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, bool all,
+				       const struct netns_watch_opts *o, size_t *n);
+
+/* Close and free n watches and the array (NULL: nothing). */
+void netns_watch_free(struct netns_watch **v, size_t n);
 
 #endif

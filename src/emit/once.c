@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "clock.h"
+#include "netns.h"
+#include "sockmap.h"
 
 static int once_write(struct flow *f, void *data)
 {
@@ -36,6 +38,7 @@ struct counting {
 	struct emitter *em;
 	ctsource_cb cb;
 	size_t seen;		/* flows the kernel returned, before filtering */
+	const struct netns_watch *ns;	/* whose flows, with --netns */
 };
 
 static int count_flow(struct flow *f, void *data)
@@ -43,19 +46,40 @@ static int count_flow(struct flow *f, void *data)
 	struct counting *c = data;
 
 	c->seen++;
+	if (c->ns)
+		netns_watch_tag(c->ns, f);
 	return c->cb(f, c->em);
 }
 
-/* One whole dump through cb; how many flows the kernel returned in *seen. */
-static int dump_all(struct emitter *em, ctsource_cb cb, size_t *seen)
+/* One whole dump of one table through cb. */
+static int dump_one(struct emitter *em, struct ctsource *src, struct counting *c)
 {
-	struct counting c = { em, cb, 0 };
 	struct ctsource_dump_filter df;
 	int fam[2], n = emitter_dump_plan(em, fam, &df);
 
 	for (int i = 0; i < n && !*em->stop; i++)
-		if (ctsource_dump_sync(em->src, fam[i], &df, count_flow, &c, em->stop) < 0)
+		if (ctsource_dump_sync(src, fam[i], &df, count_flow, c, em->stop) < 0)
 			return emitter_fail(em, "cannot read the connection tracking table");
+	return 0;
+}
+
+/* One whole dump through cb, of every namespace watched; how many flows
+ * the kernel returned in *seen. */
+static int dump_all(struct emitter *em, ctsource_cb cb, size_t *seen)
+{
+	struct counting c = { em, cb, 0, NULL };
+
+	if (!em->ns && dump_one(em, em->src, &c) < 0)
+		return -1;
+	for (size_t i = 0; em->ns && i < em->nns && !*em->stop; i++) {
+		c.ns = em->ns[i];
+		/* its own sockets for the process fields, a fresh look at them */
+		if (em->ns[i]->sm)
+			sockmap_invalidate(em->ns[i]->sm);
+		enrich_use_sockmap(em->enr, em->ns[i]->sm);
+		if (dump_one(em, em->ns[i]->src, &c) < 0)
+			return -1;
+	}
 	*seen = c.seen;
 	return 0;
 }

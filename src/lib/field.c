@@ -423,6 +423,24 @@ static const struct field_ops net_bytes_ops = { get_net_bytes, NULL };
 static const struct field_ops net_packets_ops = { get_net_packets, NULL };
 static const struct field_ops status_ops = { get_status, set_status };
 
+/* A pod's uid names the orchestrator and the kind of resource too; they
+ * are not kept apart in the flow (a reader has them from the uid). */
+static bool get_orch_type(const struct field *fd, const struct flow *f, struct field_value *v)
+{
+	(void)fd;
+	return f->pod_uid && put_str(v, "kubernetes");
+}
+
+static bool get_orch_res_type(const struct field *fd, const struct flow *f,
+			      struct field_value *v)
+{
+	(void)fd;
+	return f->pod_uid && put_str(v, "pod");
+}
+
+static const struct field_ops orch_type_ops = { get_orch_type, NULL };
+static const struct field_ops orch_res_type_ops = { get_orch_res_type, NULL };
+
 /* The ECS release whose schema tests/e2e/21-emit-ecs.t checks the records
  * against; scripts/install-deps fetches that one (its ECS_VERSION), and the
  * test fails when the two differ. */
@@ -551,6 +569,16 @@ const struct field field_table[] = {
 	STR("host.name", host_name, EXT, "this machine's name, lowercase"),
 	STR("host.id", host_id, EXT, "its /etc/machine-id, where readable"),
 	CODE0M("ecs.version", FIELD_STR, ecs_version_ops, "the ECS release the record follows"),
+	/* --netns, --all-netns: the namespace's container (netns.h) */
+	STR("container.id", container_id, EXT, "the container the flow's network namespace is in"),
+	STR("container.name", container_name, EXT, "its name, where the cgroup path says it"),
+	STR("container.runtime", container_runtime, 0,
+	    "docker, containerd, cri-o, podman, systemd-nspawn or lxc"),
+	STR("orchestrator.resource.id", pod_uid, EXT, "the Kubernetes pod's uid"),
+	CODE0("orchestrator.resource.type", FIELD_STR, orch_res_type_ops,
+	      "pod, with orchestrator.resource.id"),
+	CODE0("orchestrator.type", FIELD_STR, orch_type_ops,
+	      "kubernetes, with orchestrator.resource.id"),
 	NUM("conntrack.id", id, FLOW_HAS_ID, "the kernel's id of the flow"),
 	STR("conntrack.state", state, 0, "TCP, SCTP or DCCP state (ESTABLISHED, ...)"),
 	CODE("conntrack.status", FIELD_LIST, status, FLOW_HAS_STATUS, 0, status_ops,
@@ -561,6 +589,11 @@ const struct field field_table[] = {
 	NUM("conntrack.icmp.type", icmp_type, FLOW_HAS_ICMP, "ICMP type"),
 	NUM("conntrack.icmp.code", icmp_code, FLOW_HAS_ICMP, "ICMP code"),
 	NUM("conntrack.icmp.id", icmp_id, FLOW_HAS_ICMP, "ICMP echo id"),
+	/* also in an overrun marker of one of several namespaces */
+	ROW("conntrack.netns.inode", FIELD_UINT, FIELD_AT_INT, netns_ino, 0, 0, FIELD_F_MARKER, NULL,
+	    "the network namespace's inode (--netns, --all-netns), as ls -iL /proc/PID/ns/net"),
+	STR("conntrack.netns.name", netns_name, EXT | FIELD_F_MARKER,
+	    "its ip-netns name, where it has one"),
 	ADDR("conntrack.reply.source.ip", reply.src, FLOW_HAS_REPLY, FLOW_HAS_REPLY, "reply direction's source address"),
 	PORT("conntrack.reply.source.port", reply.sport, RPORTS, RPORTS, "reply direction's source port"),
 	ADDR("conntrack.reply.destination.ip", reply.dst, FLOW_HAS_REPLY, FLOW_HAS_REPLY,

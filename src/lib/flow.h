@@ -96,13 +96,21 @@ struct flow {
 	struct flow_geo src_geo, dst_geo;
 	uint32_t pid, uid;
 	const char *process_name, *process_exe, *user_name;
+
+	/* where the flow lives, when other namespaces are watched (--netns,
+	 * --all-netns); 0 and NULL in a plain run */
+	uint64_t netns_ino;		/* the network namespace's inode */
+	const char *netns_name;		/* its ip-netns name */
+	const char *container_id, *container_name, *container_runtime;
+	const char *pod_uid;		/* Kubernetes pod uid */
 };
 
-/* What tells one flow from another (tracker_find()'s key): the conntrack
- * id, family, protocol, original tuple, ICMP identity and zone, with the
- * FLOW_HAS_* bits of those fields.  Small enough to keep per waiting flow;
+/* What tells one flow from another (tracker_find()'s key): the network
+ * namespace, the conntrack id, family, protocol, original tuple, ICMP
+ * identity and zone, with the FLOW_HAS_* bits of those fields.  Small enough to keep per waiting flow;
  * flow_key_of() zeroes the padding, so keys compare with memcmp(). */
 struct flow_key {
+	uint64_t netns_ino;		/* two namespaces can hold the same flow */
 	uint32_t id;
 	uint32_t has;			/* FLOW_HAS_* of the fields below */
 	uint8_t family, l4proto, icmp_type, icmp_code;
