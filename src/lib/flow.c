@@ -147,18 +147,6 @@ void flow_derive_nat(struct flow *f)
 		f->has |= FLOW_HAS_DST_NAT;
 }
 
-bool flow_addr_is_loopback(int family, const union flow_addr *a)
-{
-	static const uint8_t v6lo[16] = { [15] = 1 };
-	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (family == AF_INET)
-		return a->b[0] == 127;
-	if (!memcmp(a->b, v6lo, 16))
-		return true;
-	return !memcmp(a->b, mapped, 12) && a->b[12] == 127;
-}
-
 /* Decimal digits of v into buf (at least 20 bytes), returns the length; the
  * record writers format millions of numbers and snprintf shows in profiles. */
 size_t flow_u64_str(uint64_t v, char *buf)

@@ -151,9 +151,6 @@ int flow_status_parse(const char *s, size_t len);
 /* Work out source.nat / destination.nat from the two tuples. */
 void flow_derive_nat(struct flow *f);
 
-/* Whether an address is loopback (127/8, ::1, v4-mapped 127/8). */
-bool flow_addr_is_loopback(int family, const union flow_addr *a);
-
 /* Write an address as text into buf (at least INET6_ADDRSTRLEN bytes). */
 const char *flow_addr_str(int family, const union flow_addr *a, char *buf, size_t len);
 
