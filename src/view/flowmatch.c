@@ -2,8 +2,9 @@
  * flowmatch.c - the view's filter and search over flow table entries.
  *
  * The search is a substring test over the strings a row shows (names,
- * places, the protocol), and over addresses and ports only when the text
- * could be part of one, so that typing a name never formats an address.
+ * places, the protocol, the namespace and container), and over addresses,
+ * ports and namespace inodes only when the text could be part of one, so
+ * that typing a name never formats a number.
  */
 #include "flowmatch.h"
 
@@ -28,13 +29,16 @@ static bool search_match(const char *q, const struct flowtab *t, const struct fl
 {
 	const struct flowtab_entry *f = e;
 	const struct flowtab_place *src = flowtab_place(t, e, 0), *dst = flowtab_place(t, e, 1);
+	const struct flowtab_netns *ns = flowtab_netns(t, e);
 	bool addrish = true, digits = true;
 
 	if (match_str(flowtab_owner(t, e)->name, q) || match_str(src->domain, q) ||
 	    match_str(dst->domain, q) || match_str(src->country_name, q) ||
 	    match_str(dst->country_name, q) || match_str(src->city_name, q) ||
 	    match_str(dst->city_name, q) || match_str(flowtab_protocol(t, e), q) ||
-	    match_str(src->country_iso, q) || match_str(dst->country_iso, q))
+	    match_str(src->country_iso, q) || match_str(dst->country_iso, q) ||
+	    match_str(ns->name, q) || match_str(ns->container_name, q) ||
+	    match_str(ns->container_id, q))
 		return true;
 	for (const char *p = q; *p; p++) {
 		if (*p < '0' || *p > '9')
@@ -52,6 +56,14 @@ static bool search_match(const char *q, const struct flowtab *t, const struct fl
 		if (strstr(buf, q))
 			return true;
 		snprintf(buf, sizeof(buf), "%u", f->orig.dport);
+		if (strstr(buf, q))
+			return true;
+	}
+	if (digits && ns->ino) {
+		/* an unnamed namespace shows as its inode */
+		char buf[24];
+
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ns->ino);
 		if (strstr(buf, q))
 			return true;
 	}
@@ -80,6 +92,8 @@ bool flowmatch_test(const struct flowmatch *m, const struct flowtab *t,
 	if (fam && !(fam & (f->family == AF_INET ? FLOWMATCH_V4 :
 			    f->family == AF_INET6 ? FLOWMATCH_V6 : 0)))
 		return false;
+	if (m->netns && flowtab_netns(t, e)->ino != m->netns)
+		return false;
 	return !m->search[0] || search_match(m->search, t, e);
 }
 
@@ -101,6 +115,8 @@ void flowmatch_describe(const struct flowmatch *m, char *buf, size_t len)
 		if (m->filter & names[i].bit)
 			n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
 					      names[i].name);
+	if (m->netns && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%sns %s", n ? " " : "", m->netns_label);
 	if (m->search[0] && n < len)
 		snprintf(buf + n, len - n, "%s/%s", n ? " " : "", m->search);
 }

@@ -1,6 +1,6 @@
 /*
- * flowmatch.h - which flows the view shows: protocol and family filters and
- * a search text.
+ * flowmatch.h - which flows the view shows: protocol and family filters,
+ * one network namespace (with its container), and a search text.
  *
  * struct flowmatch is a small value owned by whoever holds it (the ui, a
  * --batch run); it points at nothing.
@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "flowtab.h"
 
@@ -24,9 +25,12 @@ enum {
 };
 
 #define FLOWMATCH_SEARCH_MAX 64
+#define FLOWMATCH_LABEL_MAX 32
 
 struct flowmatch {
 	unsigned int filter;			/* FLOWMATCH_* bits */
+	uint64_t netns;				/* only this namespace's inode, 0 = all */
+	char netns_label[FLOWMATCH_LABEL_MAX];	/* what the status line calls it */
 	char search[FLOWMATCH_SEARCH_MAX];	/* case-insensitive substring, "" = none */
 };
 
@@ -37,10 +41,10 @@ bool flowmatch_test(const struct flowmatch *m, const struct flowtab *t,
 /* Whether m lets every flow through. */
 static inline bool flowmatch_all(const struct flowmatch *m)
 {
-	return !m || (!m->filter && !m->search[0]);
+	return !m || (!m->filter && !m->netns && !m->search[0]);
 }
 
-/* What m keeps, for the status line ("udp,ipv6 /firefox"); "" when it keeps
+/* What m keeps, for the status line ("udp,ipv6 ns web /firefox"); "" when it keeps
  * everything.  Always terminates buf. */
 void flowmatch_describe(const struct flowmatch *m, char *buf, size_t len);
 

@@ -35,7 +35,7 @@ uint8_t flowtab_rank(const char *state)
 	return FT_RANK_OTHER;
 }
 
-/* --- shared records: names, places, owners --------------------------------- */
+/* --- shared records: names, places, owners, namespaces --------------------------------- */
 
 static int shared_init(struct flowtab_shared *sh, uint32_t size, uint32_t max)
 {
@@ -195,7 +195,8 @@ int flowtab_init(struct flowtab *t, uint32_t max, uint64_t linger_ns)
 	/* the handles' widths in struct flowtab_entry */
 	if (!t->buckets || shared_init(&t->names, sizeof(const char *), UINT16_MAX + 1u) ||
 	    shared_init(&t->places, sizeof(struct flowtab_place), UINT32_MAX) ||
-	    shared_init(&t->owners, sizeof(struct flowtab_owner), UINT32_MAX)) {
+	    shared_init(&t->owners, sizeof(struct flowtab_owner), UINT32_MAX) ||
+	    shared_init(&t->netns, sizeof(struct flowtab_netns), UINT32_MAX)) {
 		flowtab_release(t);
 		return -1;
 	}
@@ -210,6 +211,7 @@ void flowtab_release(struct flowtab *t)
 	shared_release(&t->names);
 	shared_release(&t->places);
 	shared_release(&t->owners);
+	shared_release(&t->netns);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -221,31 +223,35 @@ static uint32_t mix(uint64_t h)
 	return (uint32_t)h;
 }
 
-/* The key of a flow: its id, or its original tuple.  Records and entries
- * both hash through this, from their own copies of the fields. */
-static uint32_t key_hash(uint32_t id, uint8_t family, uint8_t l4proto, uint16_t zone,
-			 const struct flow_tuple *o, uint16_t icmp_id, bool by_id)
+/* The key of a flow: its namespace's inode (0 in a plain stream) with its
+ * id, or with its original tuple.  Records and entries both hash through
+ * this, from their own copies of the fields. */
+static uint32_t key_hash(uint64_t ino, uint32_t id, uint8_t family, uint8_t l4proto,
+			 uint16_t zone, const struct flow_tuple *o, uint16_t icmp_id, bool by_id)
 {
 	uint64_t h;
 
+	/* ino 0 leaves a plain stream's hashes as they were */
+	ino *= 0x9e3779b97f4a7c15ULL;
 	if (by_id)
-		return mix(id);
+		return mix(id ^ ino);
 	h = (uint64_t)family << 56 ^ (uint64_t)l4proto << 48 ^ zone;
 	for (int i = 0; i < 4; i++)
 		h = (h ^ o->src.w[i]) * 0x100000001b3ULL ^ o->dst.w[i];
 	h ^= (uint64_t)o->sport << 16 ^ o->dport ^ (uint64_t)icmp_id << 32;
-	return mix(h);
+	return mix(h ^ ino);
 }
 
 static uint32_t rec_hash(const struct flow *f, bool by_id)
 {
-	return key_hash(f->id, f->family, f->l4proto, f->zone, &f->orig, f->icmp_id, by_id);
+	return key_hash(f->netns_ino, f->id, f->family, f->l4proto, f->zone, &f->orig,
+			f->icmp_id, by_id);
 }
 
-static uint32_t entry_hash(const struct flowtab_entry *e)
+static uint32_t entry_hash(const struct flowtab *t, const struct flowtab_entry *e)
 {
-	return key_hash(e->id, e->family, e->l4proto, e->zone, &e->orig, e->icmp_id,
-			e->flags & FT_BY_ID);
+	return key_hash(flowtab_netns(t, e)->ino, e->id, e->family, e->l4proto, e->zone,
+			&e->orig, e->icmp_id, e->flags & FT_BY_ID);
 }
 
 static bool same_tuple(const struct flowtab_entry *g, const struct flow *f)
@@ -257,9 +263,10 @@ static bool same_tuple(const struct flowtab_entry *g, const struct flow *f)
 	       g->icmp_id == f->icmp_id;
 }
 
-static bool key_equal(const struct flowtab_entry *e, const struct flow *f, bool by_id)
+static bool key_equal(const struct flowtab *t, const struct flowtab_entry *e,
+		      const struct flow *f, bool by_id)
 {
-	if (!!(e->flags & FT_BY_ID) != by_id)
+	if (!!(e->flags & FT_BY_ID) != by_id || flowtab_netns(t, e)->ino != f->netns_ino)
 		return false;
 	/* conntrack ids are 32-bit hashes: among 100k live flows two may
 	 * share one, so the original tuple (which never changes) decides */
@@ -278,7 +285,7 @@ static int lookup(struct flowtab *t, const struct flow *f, bool by_id)
 	uint32_t h = rec_hash(f, by_id);
 
 	for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i; i = t->e[i - 1].hnext)
-		if (t->e[i - 1].khash == h && key_equal(&t->e[i - 1], f, by_id))
+		if (t->e[i - 1].khash == h && key_equal(t, &t->e[i - 1], f, by_id))
 			return (int)(i - 1);
 	return -1;
 }
@@ -348,8 +355,9 @@ static void free_slot(struct flowtab *t, uint32_t idx)
 	shared_put(&t->places, e->src);
 	shared_put(&t->places, e->dst);
 	shared_put(&t->owners, e->owner);
+	shared_put(&t->netns, e->netns);
 	e->state = e->protocol = 0;
-	e->src = e->dst = e->owner = 0;
+	e->src = e->dst = e->owner = e->netns = 0;
 	e->flags = 0;
 	e->hnext = t->freelist;
 	t->freelist = idx + 1;
@@ -411,6 +419,7 @@ void flowtab_flow(const struct flowtab *t, const struct flowtab_entry *e, struct
 {
 	const struct flowtab_place *src = flowtab_place(t, e, 0), *dst = flowtab_place(t, e, 1);
 	const struct flowtab_owner *o = flowtab_owner(t, e);
+	const struct flowtab_netns *ns = flowtab_netns(t, e);
 
 	memset(f, 0, sizeof(*f));
 	f->has = e->has;
@@ -437,6 +446,11 @@ void flowtab_flow(const struct flowtab *t, const struct flowtab_entry *e, struct
 	f->dst_geo.city_name = dst->city_name;
 	f->process_name = o->name;
 	f->pid = o->pid;
+	f->netns_ino = ns->ino;
+	f->netns_name = ns->name;
+	f->container_id = ns->container_id;
+	f->container_name = ns->container_name;
+	f->container_runtime = ns->container_runtime;
 }
 
 static void place_of(const struct flow *f, int end, struct flowtab_place *p)
@@ -456,6 +470,11 @@ static int pack(struct flowtab *t, struct flowtab_entry *e, const struct flow *f
 {
 	struct flowtab_place src, dst;
 	struct flowtab_owner o;
+	struct flowtab_netns ns = {
+		.name = f->netns_name, .container_id = f->container_id,
+		.container_name = f->container_name,
+		.container_runtime = f->container_runtime, .ino = f->netns_ino,
+	};
 	uint32_t state = e->state, proto = e->protocol;
 	int rc;
 
@@ -471,7 +490,8 @@ static int pack(struct flowtab *t, struct flowtab_entry *e, const struct flow *f
 	rc = shared_set(&t->names, &state, &f->state) ||
 	     shared_set(&t->names, &proto, &f->protocol) ||
 	     shared_set(&t->places, &e->src, &src) || shared_set(&t->places, &e->dst, &dst) ||
-	     shared_set(&t->owners, &e->owner, &o) ? -1 : 0;
+	     shared_set(&t->owners, &e->owner, &o) ||
+	     shared_set(&t->netns, &e->netns, &ns) ? -1 : 0;
 	if (state != e->state)
 		e->rank = flowtab_rank(flowtab_name(t, (uint16_t)state));
 	e->state = (uint16_t)state;
@@ -569,7 +589,7 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 		free_slot(t, (uint32_t)i);
 		return -1;
 	}
-	e->khash = entry_hash(e);
+	e->khash = entry_hash(t, e);
 	head = bucket_of(t, e);
 	e->hnext = *head;
 	*head = (uint32_t)i + 1;
@@ -604,6 +624,8 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 	}
 	if (rec->has & FLOW_HAS_COUNTERS)
 		t->any_counters = true;
+	if (rec->netns_ino || rec->netns_name || rec->container_id)
+		t->any_netns = true;
 	i = lookup(t, rec, by_id);
 	if (rec->action == FLOW_DESTROY) {
 		if (i < 0)
@@ -659,13 +681,13 @@ size_t flowtab_bytes(const struct flowtab *t)
 {
 	return (size_t)t->n * sizeof(*t->e) + (size_t)t->nbuckets * sizeof(*t->buckets) +
 	       (size_t)t->fcap * sizeof(*t->fifo) + shared_bytes(&t->names) +
-	       shared_bytes(&t->places) + shared_bytes(&t->owners);
+	       shared_bytes(&t->places) + shared_bytes(&t->owners) + shared_bytes(&t->netns);
 }
 
 int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx)
 {
 	if (shared_reintern(&t->names, 1, fn, ctx) || shared_reintern(&t->places, 3, fn, ctx) ||
-	    shared_reintern(&t->owners, 1, fn, ctx))
+	    shared_reintern(&t->owners, 1, fn, ctx) || shared_reintern(&t->netns, 4, fn, ctx))
 		return -1;
 	return 0;
 }

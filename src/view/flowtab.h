@@ -53,6 +53,16 @@ struct flowtab_owner {
 	uint32_t has_pid;		/* whether pid is known */
 };
 
+/* Where a flow lives, in a stream that watches other network namespaces
+ * (flowtop-emit --netns, --all-netns): shared by the flows of a namespace.
+ * The inode is part of a flow's key: two namespaces can hold the same
+ * tuple, and the same conntrack id. */
+struct flowtab_netns {
+	const char *name;		/* ip-netns name or NULL */
+	const char *container_id, *container_name, *container_runtime;
+	uint64_t ino;			/* 0 when the stream does not say */
+};
+
 /* A set of fixed-size records that entries refer to by handle, each kept
  * once with a count of its users; handle 0 is the all-zero record ("none")
  * and is never counted or freed. */
@@ -83,6 +93,7 @@ struct flowtab_entry {
 	uint16_t seen;		/* last snapshot generation it was in */
 	uint32_t src, dst;	/* place handles of the two ends, 0 none */
 	uint32_t owner;		/* owner handle, 0 none */
+	uint32_t netns;		/* netns handle, 0 none (a plain stream) */
 	uint32_t rate;		/* bytes/s between the last two samples */
 	uint32_t rate_ms;	/* stream time of the last counter sample, ms,
 				 * modulo 2^32 (differences wrap safely) */
@@ -117,6 +128,7 @@ struct flowtab {
 	bool in_frame;
 	bool held;
 	bool any_counters;	/* some record carried counters */
+	bool any_netns;		/* some record named its namespace */
 	uint64_t linger_ns;	/* how long a closed flow stays; 0 = at once */
 	uint64_t now_ns;	/* latest record time: the stream's clock */
 	uint32_t nclosed;	/* entries with FT_CLOSED still in the table */
@@ -126,7 +138,7 @@ struct flowtab {
 	struct flowtab_closed *fifo;
 	uint32_t fhead, ftail, fcap;	/* ring; fcap a power of two */
 	uint64_t next_expiry;	/* when the oldest closed flow goes; 0 none */
-	struct flowtab_shared names, places, owners;
+	struct flowtab_shared names, places, owners, netns;
 	struct flowtab_stats st;
 };
 
@@ -210,6 +222,15 @@ static inline const struct flowtab_owner *flowtab_owner(const struct flowtab *t,
 {
 	return (const struct flowtab_owner *)(const void *)
 		(t->owners.rec + (size_t)e->owner * sizeof(struct flowtab_owner));
+}
+
+/* The flow's namespace and container; never NULL (all zero in a plain
+ * stream). */
+static inline const struct flowtab_netns *flowtab_netns(const struct flowtab *t,
+							const struct flowtab_entry *e)
+{
+	return (const struct flowtab_netns *)(const void *)
+		(t->netns.rec + (size_t)e->netns * sizeof(struct flowtab_netns));
 }
 
 #endif

@@ -4,11 +4,13 @@
  *   [pid/name]:ipv4:tcp[ESTABLISHED]:https -> src:port (Country, City) => dst:port (...)
  *
  * preceded, when the stream has counters, by SENT RECV RATE AGE columns, so
- * that numbers stay put while the long text scrolls sideways.
+ * that numbers stay put while the long text scrolls sideways; and, when the
+ * stream watches other namespaces, by the flow's namespace or container.
  */
 #include "linefmt.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +129,39 @@ static void endpoint(const struct linefmt *lf, const struct flow *f, const union
 		     g->city_name ? g->city_name : "N/A");
 }
 
+size_t linefmt_netns(const struct flowtab_netns *ns, char *buf, size_t len)
+{
+	const char *id = ns->container_id;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (ns->container_name)
+		return (size_t)snprintf(buf, len, "%s", ns->container_name);
+	if (id) {
+		/* a 64-digit id is known by its first 12, as docker ps shows;
+		 * other ids (an nspawn machine's name) are shown whole */
+		while (id[n] && isxdigit((unsigned char)id[n]))
+			n++;
+		if (!id[n] && n > 12)
+			return (size_t)snprintf(buf, len, "%.12s", id);
+		return (size_t)snprintf(buf, len, "%s", id);
+	}
+	if (ns->name)
+		return (size_t)snprintf(buf, len, "%s", ns->name);
+	if (ns->ino)
+		return (size_t)snprintf(buf, len, "%llu", (unsigned long long)ns->ino);
+	return 0;
+}
+
+/* The flow's namespace as a label; "-" for a flow that names none. */
+static const char *netns_label(const struct flowtab *t, const struct flowtab_entry *e,
+			       char *buf, size_t len)
+{
+	if (!linefmt_netns(flowtab_netns(t, e), buf, len))
+		snprintf(buf, len, "-");
+	return buf;
+}
+
 static void process(const struct flow *f, struct out *o)
 {
 	if (f->has & FLOW_HAS_PID || f->process_name) {
@@ -155,6 +190,7 @@ static void cell(struct out *o, const char *s, size_t w)
 
 /* Full-width compact columns, counters excluded. */
 #define COMPACT_WIDTH 158u
+#define NETNS_WIDTH 12u
 #define COUNTERS_WIDTH 30u
 #define NARROW_COUNTERS_WIDTH 15u
 /* narrow: process, transport, state before the destination */
@@ -168,6 +204,13 @@ unsigned int linefmt_compact_width(const struct linefmt *lf)
 static bool narrow(const struct linefmt *lf)
 {
 	return lf->width && lf->width < linefmt_compact_width(lf);
+}
+
+/* Whether the full-width compact layout has room for the namespace in
+ * front; without it the namespace goes last, the first column to go. */
+static bool netns_first(const struct linefmt *lf)
+{
+	return !lf->width || lf->width >= linefmt_compact_width(lf) + NETNS_WIDTH + 1;
 }
 
 /* How wide the narrow layout's destination is: what is left after the
@@ -198,8 +241,8 @@ static void endpoint_cell(const struct linefmt *lf, const struct flow *f, int en
 
 /* RATE AGE PROCESS PROTO STATE DESTINATION SOURCE [SENT RECV]: what fits
  * 80 columns, destination first; the rest scrolls in from the right. */
-static void compact_narrow(const struct linefmt *lf, const struct flowtab_entry *e,
-			   const struct flow *f, struct out *o)
+static void compact_narrow(const struct linefmt *lf, const struct flowtab *t,
+			   const struct flowtab_entry *e, const struct flow *f, struct out *o)
 {
 	char buf[LINEFMT_MAX], tb[8];
 	struct out c = { buf, 0 };
@@ -241,18 +284,31 @@ static void compact_narrow(const struct linefmt *lf, const struct flowtab_entry 
 		linefmt_size(f->orig_bytes, sent, sizeof(sent));
 		linefmt_size(f->reply_bytes, recv, sizeof(recv));
 		putf(o, "%6s %6s", sent, recv);
+	} else if (lf->netns) {
+		cell(o, buf, 28);
+		if (lf->counters)
+			putf(o, "%6s %6s", "-", "-");
 	} else {
 		put(o, buf);
+	}
+	if (lf->netns) {
+		/* last: of all columns, the first to go at a narrow width */
+		if (lf->counters)
+			put(o, " ");
+		put(o, netns_label(t, e, buf, sizeof(buf)));
 	}
 	while (o->n && o->b[o->n - 1] == ' ')
 		o->b[--o->n] = '\0';
 }
 
-static void compact(const struct linefmt *lf, const struct flow *f, struct out *o)
+static void compact(const struct linefmt *lf, const struct flowtab *t,
+		    const struct flowtab_entry *e, const struct flow *f, struct out *o)
 {
 	char buf[LINEFMT_MAX], tb[8], ab[INET6_ADDRSTRLEN];
 	struct out c = { buf, 0 };
 
+	if (lf->netns && netns_first(lf))
+		cell(o, netns_label(t, e, buf, sizeof(buf)), NETNS_WIDTH);
 	buf[0] = '\0';
 	process(f, &c);
 	cell(o, buf, 20);
@@ -284,6 +340,8 @@ static void compact(const struct linefmt *lf, const struct flow *f, struct out *
 		cell(o, g->country_iso, 2);
 		cell(o, g->city_name ? g->city_name : "", end ? 16 : 12);
 	}
+	if (lf->netns && !netns_first(lf))
+		put(o, netns_label(t, e, buf, sizeof(buf)));
 	/* no trailing blanks */
 	while (o->n && o->b[o->n - 1] == ' ')
 		o->b[--o->n] = '\0';
@@ -300,14 +358,20 @@ size_t linefmt_flow(const struct linefmt *lf, const struct flowtab *t,
 	buf[0] = '\0';
 	flowtab_flow(t, e, &fl);
 	if (lf->compact && narrow(lf)) {
-		compact_narrow(lf, e, f, &o);
+		compact_narrow(lf, t, e, f, &o);
 		return o.n;
 	}
 	if (lf->counters)
 		counters(lf, e, f, &o);
 	if (lf->compact) {
-		compact(lf, f, &o);
+		compact(lf, t, e, f, &o);
 		return o.n;
+	}
+	if (lf->netns) {
+		char lb[LINEFMT_MAX];
+
+		put(&o, netns_label(t, e, lb, sizeof(lb)));
+		put(&o, " ");
 	}
 	process(f, &o);
 	putf(&o, ":%s:%s", f->family == AF_INET6 ? "ipv6" : f->family == AF_INET ? "ipv4" : "?",
@@ -335,26 +399,39 @@ size_t linefmt_header(const struct linefmt *lf, char *buf)
 			putf(&o, "%8s %5s ", "RATE", "AGE");
 		putf(&o, "%-15s %-5s %-11s %-*s %s", "PROCESS", "PROTO", "STATE",
 		     (int)narrow_dst_width(lf), "DESTINATION", "SOURCE");
+		if (lf->counters || lf->netns)
+			putf(&o, "%*s", (int)(28 - strlen("SOURCE") + 1), "");
 		if (lf->counters)
-			putf(&o, "%*s%6s %6s", (int)(28 - strlen("SOURCE") + 1), "", "SENT", "RECV");
+			putf(&o, "%6s %6s%s", "SENT", "RECV", lf->netns ? " " : "");
+		if (lf->netns)
+			put(&o, "NETNS");
 		return o.n;
 	}
 	if (lf->counters)
 		putf(&o, "%6s %6s %8s %6s  ", "SENT", "RECV", "RATE", "AGE");
 	if (lf->compact) {
+		if (lf->netns && netns_first(lf))
+			putf(&o, "%-*s ", (int)NETNS_WIDTH, "NETNS");
 		putf(&o, "%-20s %-4s %-5s %-11s %-8s %-28s %-5s %-2s %-12s %-28s %-5s %-2s %s",
 		     "PROCESS", "FAM", "PROTO", "STATE", "APP", "SOURCE", "PORT", "CC", "CITY",
 		     "DESTINATION", "PORT", "CC", "CITY");
+		if (lf->netns && !netns_first(lf))
+			putf(&o, "%*s%s", 16 - (int)strlen("CITY") + 1, "", "NETNS");
 	} else if (lf->legend) {
-		put(&o, "[PID/PROCESS]:FAMILY:TRANSPORT[STATE]:APP -> SOURCE => DESTINATION");
+		put(&o, lf->netns ? "NETNS [PID/PROCESS]:FAMILY:TRANSPORT[STATE]:APP -> SOURCE => DESTINATION"
+			: "[PID/PROCESS]:FAMILY:TRANSPORT[STATE]:APP -> SOURCE => DESTINATION");
 	} else if (lf->counters) {
 		put(&o, "FLOW");
 	}
 	return o.n;
 }
 
-size_t linefmt_proc_header(char *buf)
+size_t linefmt_proc_header(const struct flowtab *t, char *buf)
 {
+	if (t->any_netns)
+		return (size_t)snprintf(buf, LINEFMT_MAX, "%8s  %-*s %-24s %6s %6s %6s %8s",
+					"PID", (int)NETNS_WIDTH, "NETNS", "PROCESS", "FLOWS",
+					"SENT", "RECV", "RATE");
 	return (size_t)snprintf(buf, LINEFMT_MAX, "%8s  %-24s %6s %6s %6s %8s", "PID",
 				"PROCESS", "FLOWS", "SENT", "RECV", "RATE");
 }
@@ -381,8 +458,13 @@ size_t linefmt_proc(const struct procsum_row *p, const struct flowtab *t, char *
 		strcat(rate, "/s");
 	}
 	buf[0] = '\0';
-	putf(&o, "%8s  %s%*s %6u %6s %6s %8s", pid, name, (int)(24 - cols), "",
-	     p->flows, s, r, rate);
+	putf(&o, "%8s  ", pid);
+	if (t->any_netns) {
+		char lb[LINEFMT_MAX];
+
+		cell(&o, netns_label(t, &t->e[p->idx], lb, sizeof(lb)), NETNS_WIDTH);
+	}
+	putf(&o, "%s%*s %6u %6s %6s %8s", name, (int)(24 - cols), "", p->flows, s, r, rate);
 	return o.n;
 }
 

@@ -25,6 +25,8 @@ struct linefmt {
 	bool compact;		/* one fixed-width column per field */
 	bool counters;		/* the bytes/rate/age columns in front */
 	bool legend;		/* the flow line's heading names its parts (the screen) */
+	bool netns;		/* the namespace (container) column: the stream
+				 * watches other namespaces */
 	unsigned int width;	/* compact: fit the destination in this many
 				 * columns (0: the full-width columns) */
 	uint64_t now_ns;	/* stream time, for ages and stale rates */
@@ -40,13 +42,21 @@ size_t linefmt_flow(const struct linefmt *lf, const struct flowtab *t,
 size_t linefmt_header(const struct linefmt *lf, char *buf);
 
 /* Columns the full-width compact layout needs; a narrower lf->width picks
- * the narrow one, which puts the destination before the source. */
+ * the narrow one, which puts the destination before the source.  The
+ * namespace column is not counted: it comes first where it fits too, else
+ * last, where it scrolls in from the right. */
 unsigned int linefmt_compact_width(const struct linefmt *lf);
 
+/* What the view calls a namespace, into buf (at least 2 bytes): the
+ * container's name, else its id (12 digits, as docker ps shows it), else
+ * the ip-netns name, else the inode; "" for none.  Returns the length. */
+size_t linefmt_netns(const struct flowtab_netns *ns, char *buf, size_t len);
+
 /* One row of the per-process view (its name read through t; "-" for
- * counters when none of its flows has any), and its heading. */
+ * counters when none of its flows has any), and its heading; both have a
+ * namespace column when t's stream names namespaces. */
 size_t linefmt_proc(const struct procsum_row *p, const struct flowtab *t, char *buf);
-size_t linefmt_proc_header(char *buf);
+size_t linefmt_proc_header(const struct flowtab *t, char *buf);
 
 /* Write into out the part of s[0..len) from display column skip, at most
  * width columns (0: no limit), never splitting a character.  In an ASCII

@@ -355,6 +355,7 @@ static int run_batch(struct app *a)
 	if (sorter_run(&s, &a->t, NULL))
 		fatal(NULL, "out of memory sorting %u flows", a->t.live);
 	lf.counters = a->t.any_counters;
+	lf.netns = a->t.any_netns;
 	lf.now_ns = a->t.now_ns;
 	linefmt_header(&lf, line);
 	if (line[0])

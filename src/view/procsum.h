@@ -1,6 +1,7 @@
 /*
  * procsum.h - the per-process view: flows, bytes and rate summed per local
- * process, busiest first.
+ * process (and per network namespace, when the stream watches several:
+ * a process's flows in two containers are two rows), busiest first.
  *
  * struct procsum owns its rows and its index over them.  A row names its
  * process through one of its flows (a table index) rather than a string
@@ -15,9 +16,11 @@
 
 #include "flowmatch.h"
 #include "flowtab.h"
+#include "htab.h"
 
 struct procsum_row {
 	uint32_t idx;		/* a flow of this process: its name is the row's */
+	uint32_t owner, netns;	/* the table's handles it groups by */
 	uint32_t pid;
 	bool has_pid;
 	bool counters;		/* some flow of the row has byte counters */
@@ -28,8 +31,10 @@ struct procsum_row {
 struct procsum {
 	struct procsum_row *rows;	/* n rows, busiest first */
 	uint32_t n, cap;
-	uint32_t *row_of;		/* owner handle -> row index + 1 */
+	uint32_t *row_of;		/* owner handle -> row index + 1 (the last
+					 * one used, when there are namespaces) */
 	uint32_t row_of_cap;
+	struct htab by_netns;		/* hash of (owner, netns) -> row index + 1 */
 };
 
 /* Sum the flows of t that m lets through (NULL: all) per process, in one

@@ -11,11 +11,13 @@
  * Keys follow top and htop where they mean something here (F1 h help, F3 /
  * search, F6 o < > sort, P M T sort by rate, bytes, age, F10 q quit, Esc
  * clears); every other key says on the bottom line that it does nothing.
+ * N (namespace) cycles through the namespaces of a stream that names them.
  */
 #include "ui.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "clock.h"
@@ -80,7 +82,8 @@ static const char *const help_text[] = {
 	"  Left  Right         scroll sideways",
 	"  F3  /               search (Enter keeps it)",
 	"  f                   filter: then t u i s tcp udp icmp sctp, 4 6 IPv4 IPv6",
-	"  Esc                 clear the search and the filter",
+	"  N                   next namespace or container alone (--all-netns)",
+	"  Esc                 clear the search and the filters",
 	"  F6  o  >   <        next, previous sort order",
 	"  P  M  T             sort by rate, bytes, age",
 	"  r                   reverse the order",
@@ -96,6 +99,7 @@ static const char *const help_text[] = {
 	"                      host, or local and its process gone or not visible",
 	"  dimmed              a closed flow, shown for --linger seconds",
 	"  -                   no byte counters (flowtop-emit --accounting)",
+	"  NETNS               container name or id, ip-netns name, else inode",
 	"",
 	"any key closes this help",
 };
@@ -148,7 +152,7 @@ static void draw_status(struct ui *u, uint32_t shown)
  * has not done already. */
 static void draw_empty(struct ui *u, int row)
 {
-	if (u->t->live && (u->m.filter || u->m.search[0])) {
+	if (u->t->live && !flowmatch_all(&u->m)) {
 		put_line(u, row, "  No flow matches the filter; Esc clears it.", 0,
 			 SCREEN_NORMAL, false);
 	} else if (u->t->live) {
@@ -182,7 +186,10 @@ static void draw_bottom(struct ui *u, int row)
 		put_line(u, row, u->msg, 0, SCREEN_REVERSE, true);
 	} else {
 		/* the most used first: a narrow terminal cuts the end */
-		put_line(u, row, " F1 help  F10 quit  F3 search  f filter  F6 sort  "
+		put_line(u, row, u->t->any_netns ?
+			 " F1 help  F10 quit  F3 search  f filter  N namespace  F6 sort  "
+			 "TAB processes  space pause  c compact" :
+			 " F1 help  F10 quit  F3 search  f filter  F6 sort  "
 			 "TAB processes  space pause  c compact", 0, SCREEN_REVERSE, true);
 	}
 }
@@ -239,6 +246,7 @@ uint64_t ui_draw(struct ui *u)
 	update_rows(u);
 	total = u->procview ? u->ps.n : u->s.n;
 	u->lf.counters = u->t->any_counters;
+	u->lf.netns = u->t->any_netns;
 	u->lf.now_ns = u->t->now_ns;
 	u->lf.width = (unsigned int)screen_cols(u->scr);
 	if (!u->compact_chosen)
@@ -246,7 +254,7 @@ uint64_t ui_draw(struct ui *u)
 
 	screen_begin(u->scr);
 	if (u->procview)
-		linefmt_proc_header(line);
+		linefmt_proc_header(u->t, line);
 	else
 		linefmt_header(&u->lf, line);
 	put_line(u, top++, line, u->hscroll, SCREEN_REVERSE, true);
@@ -355,6 +363,70 @@ static bool filter_key(struct ui *u, int key)
 	return true;
 }
 
+struct ns_choice {
+	uint64_t ino;
+	char label[FLOWMATCH_LABEL_MAX];
+};
+
+static int cmp_choice(const void *a, const void *b)
+{
+	const struct ns_choice *x = a, *y = b;
+	int c = strcmp(x->label, y->label);
+
+	return c ? c : x->ino < y->ino ? -1 : x->ino > y->ino;
+}
+
+/* N: the namespaces the table holds, in the order of their labels; show
+ * the one after the current, and all of them after the last. */
+static void next_netns(struct ui *u)
+{
+	const struct flowtab_shared *sh = &u->t->netns;
+	struct ns_choice *c = sh->live ? calloc(sh->live, sizeof(*c)) : NULL;
+	uint32_t n = 0, k;
+
+	if (!c) {
+		set_msg(u, sh->live ? " out of memory: no namespace filter" :
+			" this stream names no namespaces (flowtop-emit --all-netns does)");
+		return;
+	}
+	for (uint32_t h = 1; h < sh->n && n < sh->live; h++) {
+		const struct flowtab_netns *ns =
+			(const void *)(sh->rec + (size_t)h * sizeof(struct flowtab_netns));
+		bool dup = false;
+
+		if (!sh->refs[h] || !ns->ino)
+			continue;
+		/* a namespace whose container name came later has two records */
+		for (k = 0; k < n && !dup; k++)
+			dup = c[k].ino == ns->ino;
+		if (dup)
+			continue;
+		c[n].ino = ns->ino;
+		linefmt_netns(ns, c[n].label, sizeof(c[n].label));
+		n++;
+	}
+	qsort(c, n, sizeof(*c), cmp_choice);
+	for (k = 0; k < n && u->m.netns && c[k].ino != u->m.netns; k++)
+		;
+	/* none chosen: the first; the last (or one gone): all again */
+	k = u->m.netns ? k + 1 : 0;
+	if (k < n) {
+		u->m.netns = c[k].ino;
+		memcpy(u->m.netns_label, c[k].label, sizeof(u->m.netns_label));
+		set_msg(u, " namespace %s (%u of %u): N the next, Esc all", c[k].label, k + 1, n);
+	} else {
+		u->m.netns = 0;
+		u->m.netns_label[0] = '\0';
+		if (n)
+			set_msg(u, " all %u namespaces", n);
+		else
+			set_msg(u, " no namespace has flows");
+	}
+	u->scroll = 0;
+	u->resort = true;
+	free(c);
+}
+
 static bool search_key(struct ui *u, int key)
 {
 	size_t n = strlen(u->m.search);
@@ -456,11 +528,13 @@ bool ui_key(struct ui *u, int key)
 		u->filtering = true;
 		break;
 	case SCREEN_KEY_ESC:
-		if (!u->m.filter && !u->m.search[0]) {
+		if (flowmatch_all(&u->m)) {
 			set_msg(u, " no search or filter to clear");
 			break;
 		}
 		u->m.filter = 0;
+		u->m.netns = 0;
+		u->m.netns_label[0] = '\0';
 		u->m.search[0] = '\0';
 		u->scroll = 0;
 		u->resort = true;
@@ -488,6 +562,9 @@ bool ui_key(struct ui *u, int key)
 		break;
 	case 'n':
 		u->lf.numeric = !u->lf.numeric;
+		break;
+	case 'N':
+		next_netns(u);
 		break;
 	case 'c':
 		u->lf.compact = !u->lf.compact;

@@ -155,10 +155,10 @@ static void test_compact(void)
  * equal the handles that entries hold (dead ones too, until released). */
 static int shared_miscounts(const struct flowtab *t)
 {
-	const struct flowtab_shared *sh[3] = { &t->names, &t->places, &t->owners };
+	const struct flowtab_shared *sh[4] = { &t->names, &t->places, &t->owners, &t->netns };
 	int bad = 0;
 
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		uint32_t live = 0;
 
 		for (uint32_t h = 1; h < sh[k]->n; h++) {
@@ -173,8 +173,10 @@ static int shared_miscounts(const struct flowtab *t)
 					users += (e->state == h) + (e->protocol == h);
 				else if (k == 1)
 					users += (e->src == h) + (e->dst == h);
-				else
+				else if (k == 2)
 					users += e->owner == h;
+				else
+					users += e->netns == h;
 			}
 			bad += users != sh[k]->refs[h];
 			live += users > 0;
@@ -191,6 +193,165 @@ static const char *rintern(void *ctx, const char *s, size_t len)
 {
 	(void)ctx;
 	return nrpool < 4096 ? (rpool[nrpool++] = strndup(s, len)) : NULL;
+}
+
+/* Apply f as a record of namespace ino. */
+static void apply_ns(struct flowtab *t, struct flow f, uint64_t ino, const char *name,
+		     const char *cid, uint64_t mono)
+{
+	f.netns_ino = ino;
+	f.netns_name = name;
+	f.container_id = cid;
+	flowtab_apply(t, &f, mono);
+}
+
+static const char *const CID = "a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6abcd";
+
+/* Namespaces: part of the key, shown, filtered, searched, grouped; a
+ * resync of one namespace the way flowtop-emit writes it (no frame, its
+ * lost flows as destroys) leaves the others' flows alone. */
+static void test_netns(void)
+{
+	struct flowtab t;
+	struct flow f;
+	struct flowmatch m = { 0 };
+	struct sorter s = { 0 };
+	struct procsum ps = { 0 };
+	struct linefmt lf = { .legend = true };
+	char line[LINEFMT_MAX + 1];
+	int a, b, p;
+
+	flowtab_init(&t, 0, 2000000000ull);
+	ok(!t.any_netns, "a new table names no namespace");
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_BEGIN }, 0);
+	/* the same id and tuple in two namespaces, and in the plain stream */
+	f = mk(FLOW_SNAPSHOT, 7, "192.0.2.1", "198.51.100.1", 611, 443, "ESTABLISHED");
+	f.process_name = "nginx";
+	f.pid = 4242;
+	f.has |= FLOW_HAS_PID;
+	flowtab_apply(&t, &f, 0);
+	ok(!t.any_netns, "a plain record names no namespace");
+	apply_ns(&t, f, 101, NULL, CID, 0);
+	apply_ns(&t, f, 102, "blue", NULL, 0);
+	/* and by tuple alone (no id) */
+	f = mk(FLOW_SNAPSHOT, 0, "192.0.2.2", "198.51.100.2", 622, 53, NULL);
+	apply_ns(&t, f, 101, NULL, CID, 0);
+	apply_ns(&t, f, 102, "blue", NULL, 0);
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_END }, 0);
+	ok(t.live == 5 && t.any_netns, "one tuple in two namespaces and none: separate flows (%u)",
+	   t.live);
+	ok(t.netns.live == 2, "two namespace records shared by four flows (%u)", t.netns.live);
+	for (a = b = -1, p = 0; p < (int)t.n; p++)
+		if (t.e[p].id == 7 && flowtab_netns(&t, &t.e[p])->ino == 101)
+			a = p;
+		else if (t.e[p].id == 7 && flowtab_netns(&t, &t.e[p])->ino == 102)
+			b = p;
+	ok(a >= 0 && b >= 0, "each id-7 flow has its namespace");
+	if (a < 0 || b < 0)
+		return;
+
+	/* an update of one namespace's flow reaches that flow alone */
+	f = mk(FLOW_UPDATE, 7, "192.0.2.1", "198.51.100.1", 611, 443, "FIN_WAIT");
+	apply_ns(&t, f, 102, "blue", NULL, 0);
+	ok(!strcmp(flowtab_state(&t, &t.e[b]), "FIN_WAIT") &&
+	   !strcmp(flowtab_state(&t, &t.e[a]), "ESTABLISHED") && t.live == 5,
+	   "an update of blue's flow leaves the container's alone");
+	f = mk(FLOW_UPDATE, 0, "192.0.2.2", "198.51.100.2", 622, 53, NULL);
+	f.protocol = "dns";
+	apply_ns(&t, f, 101, NULL, CID, 0);
+	ok(t.live == 5, "a tuple-keyed update finds its namespace's flow");
+
+	/* linefmt: the namespace in front; the container's short id */
+	lf.netns = true;
+	linefmt_flow(&lf, &t, &t.e[a], line);
+	is_str(line, "a1b2c3d4e5f6 [4242/nginx]:ipv4:tcp[ESTABLISHED]:443 -> 192.0.2.1:611 => "
+	       "198.51.100.1:443", "a container's flow starts with its short id");
+	linefmt_flow(&lf, &t, &t.e[b], line);
+	ok(!strncmp(line, "blue [4242/nginx]", 17), "an ip-netns name: '%.20s'", line);
+	linefmt_header(&lf, line);
+	ok(!strncmp(line, "NETNS [PID", 10), "the heading names it: '%.12s'", line);
+	lf.compact = true;
+	linefmt_flow(&lf, &t, &t.e[b], line);
+	ok(!strncmp(line, "blue         [4242/nginx]", 25), "compact: a column first: '%.26s'", line);
+	lf.width = linefmt_compact_width(&lf);
+	linefmt_flow(&lf, &t, &t.e[b], line);
+	ok(strncmp(line, "blue", 4) && strlen(line) > 4 && !strcmp(line + strlen(line) - 5, " blue"),
+	   "compact without room for it: the column goes last");
+	lf.width = 80;
+	linefmt_flow(&lf, &t, &t.e[b], line);
+	ok(!strncmp(line, "[4242/nginx]", 12) && !strcmp(line + strlen(line) - 5, " blue"),
+	   "narrow: last, the first to go");
+	{
+		struct flowtab_netns n = { .container_name = "web", .container_id = CID, .ino = 9 };
+		char lb[32];
+
+		linefmt_netns(&n, lb, sizeof(lb));
+		ok(!strcmp(lb, "web"), "a container's name before its id");
+		n.container_name = NULL;
+		n.container_id = "web-machine";
+		linefmt_netns(&n, lb, sizeof(lb));
+		ok(!strcmp(lb, "web-machine"), "an id that is not hex is not shortened");
+		n.container_id = NULL;
+		linefmt_netns(&n, lb, sizeof(lb));
+		ok(!strcmp(lb, "9"), "an unnamed namespace: its inode");
+	}
+
+	/* filter and search */
+	m.netns = 102;
+	sorter_run(&s, &t, &m);
+	ok(s.n == 2 && flowtab_netns(&t, &t.e[sorter_at(&s, 0)])->ino == 102 &&
+	   flowtab_netns(&t, &t.e[sorter_at(&s, 1)])->ino == 102, "the namespace filter");
+	m.netns = 0;
+	strcpy(m.search, "BLU");
+	sorter_run(&s, &t, &m);
+	ok(s.n == 2, "search matches the ip-netns name");
+	strcpy(m.search, "c3d4e5");
+	sorter_run(&s, &t, &m);
+	ok(s.n == 2, "search matches the container id");
+	m.search[0] = '\0';
+
+	/* per process: nginx in each namespace is a row of its own */
+	procsum_build(&ps, &t, NULL);
+	ok(ps.n == 5, "process rows: nginx three times, bridged in two namespaces (%u)", ps.n);
+	m.netns = 101;
+	procsum_build(&ps, &t, &m);
+	ok(ps.n == 2 && flowtab_netns(&t, &t.e[ps.rows[0].idx])->ino == 101 &&
+	   flowtab_netns(&t, &t.e[ps.rows[1].idx])->ino == 101, "and filtered by namespace");
+	m.netns = 0;
+	linefmt_proc_header(&t, line);
+	ok(strstr(line, "NETNS") != NULL, "the process heading has the namespace");
+
+	/* blue overruns: its resync has no frame, its lost flow a destroy;
+	 * the container's flows and the plain one stay */
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_OVERRUN, .netns_ino = 102,
+					  .netns_name = "blue" }, 0);
+	f = mk(FLOW_SNAPSHOT, 0, "192.0.2.2", "198.51.100.2", 622, 53, NULL);
+	apply_ns(&t, f, 102, "blue", NULL, 0);
+	f = mk(FLOW_DESTROY, 7, "192.0.2.1", "198.51.100.1", 611, 443, "CLOSE");
+	apply_ns(&t, f, 102, "blue", NULL, 1);
+	ok(t.live == 5 && t.nclosed == 1 && t.e[b].flags & FT_CLOSED && !(t.e[a].flags & FT_CLOSED),
+	   "a namespace's resync closes its lost flow alone");
+	flowtab_expire(&t, 3000000000ull);
+	ok(t.live == 4 && flowtab_shown(&t, (uint32_t)a), "it expires; the others stay");
+	ok(shared_miscounts(&t) == 0, "namespace records count their users");
+	/* ESTABLISHED, dns, nginx; the container id, blue */
+	p = flowtab_reintern(&t, intern, NULL);
+	ok(p == 0 && npool == 5 &&
+	   !strcmp(flowtab_netns(&t, &t.e[a])->container_id, CID),
+	   "re-intern moves the namespace strings too (%d)", npool);
+	/* a frame is the whole stream's: what it lacks goes, namespace or not */
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_BEGIN }, 0);
+	f = mk(FLOW_SNAPSHOT, 7, "192.0.2.1", "198.51.100.1", 611, 443, "ESTABLISHED");
+	apply_ns(&t, f, 101, NULL, CID, 0);
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_END }, 0);
+	ok(t.live == 1 && flowtab_shown(&t, (uint32_t)a), "a frame is the whole stream's: what it lacks goes (%u)",
+	   t.live);
+	flowtab_release(&t);
+	ok(t.netns.live == 0, "released");
+	sorter_release(&s);
+	procsum_release(&ps);
+	while (npool)
+		free(pool[--npool]);
 }
 
 /* Random records against the table's own invariants. */
@@ -221,6 +382,9 @@ static void test_random(void)
 			f.pid = r / 29 % 3;
 			f.has |= FLOW_HAS_PID;
 		}
+		/* three namespaces, one of them the plain stream's none */
+		f.netns_ino = r / 31 % 3;
+		f.netns_name = f.netns_ino == 2 ? "blue" : NULL;
 		if (r % 97 == 0)
 			flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_BEGIN }, mono);
 		if (r % 89 == 0)
@@ -487,6 +651,7 @@ int main(void)
 
 	test_compact();
 	test_random();
+	test_netns();
 
 	/* cutting by columns */
 	linefmt_cut("abcdef", 6, 2, 3, true, out, &cols);
