@@ -11,6 +11,13 @@
  * bits match and growing never needs the keys.  Several values may share
  * one hash and one key; they come back in the order they were put.
  *
+ * Why not a Debian library: uthash (uthash-dev) chains through a 56-byte
+ * handle in every entry, more than a socket or a view entry itself; GLib's
+ * GHashTable calls back for every hash and comparison and would bring GLib
+ * into both programs; Concurrency Kit's ck_hs (libck-dev) is built for
+ * concurrent readers we do not have.  The hash itself is a library's
+ * (hash.h).
+ *
  * struct htab is embedded in its user (htab_init/htab_release) and owns
  * only its slot array; the values, and whatever they point to, stay the
  * caller's.  Not thread-safe.  At most 3/4 of the slots are used, so a
