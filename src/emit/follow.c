@@ -289,7 +289,7 @@ static void refresh_plan(struct table *t)
 	gap = refresh_due(t) - t->dump_done_ms;
 	if (o->verbose && o->interval_ms && gap > o->interval_ms && (gap > was * 5 / 4 ||
 								     gap < was * 4 / 5))
-		notice("a dump of %zu flows took %.1f s of CPU: the next refresh in %.0f s, not %.0f s "
+		notice("a dump of %zu flows took %.2f s of CPU: the next refresh in %.1f s, not %.1f s "
 		       "(dumps take at most %u%% of the time)", t->dump_seen,
 		       (double)t->dump_cost_ms / 1000, (double)gap / 1000,
 		       (double)o->interval_ms / 1000,
