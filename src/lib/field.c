@@ -3,8 +3,8 @@
  * writes a field through its row.
  *
  * A row says where its value lives in struct flow (offset, size, has-bits),
- * so getting, setting, merging and re-interning are one generic switch on
- * how it is kept; a derived field brings a field_ops of its own.  Rows may
+ * so getting, setting and merging are one generic switch on how it is
+ * kept; a derived field brings a field_ops of its own.  Rows may
  * come in any order: the JSON writer groups objects by path, and the order
  * of the table is only the CSV columns' and the man page's.
  */
@@ -262,21 +262,6 @@ void field_merge(struct flow *d, const struct flow *s)
 			memcpy(at_mut(fd, d), at(fd, s), fd->size);
 	}
 	d->has |= s->has;
-}
-
-int field_reintern(struct flow *f, field_intern_fn fn, void *ctx)
-{
-	for (size_t i = 0; i < field_count; i++) {
-		const struct field *fd = &field_table[i];
-		const char *s;
-
-		if (fd->store != FIELD_AT_PTR || !(s = load_ptr(fd, f)))
-			continue;
-		if (!(s = fn(ctx, s, strlen(s))))
-			return -1;
-		memcpy(at_mut(fd, f), &s, sizeof(s));
-	}
-	return 0;
 }
 
 /* --- derived fields -------------------------------------------------------- */

@@ -2,7 +2,7 @@
  * field.h - the record's fields, listed once.
  *
  * field_table drives the JSON writer, the CSV header and columns, the view's
- * parser, merge and re-intern, and the man page's field list: a field is one
+ * parser and merge, and the man page's field list: a field is one
  * row, which says where its value lives in struct flow.  Only derived fields
  * (event.*, network.type, the sums, status flags) carry code of their own.
  * The table is static and read-only; a field_value is the caller's scratch
@@ -99,10 +99,6 @@ int field_set(const struct field *fd, struct flow *f, const struct field_value *
 /* Copy into d every stored field that s has; what s lacks, d keeps.  The
  * has-bits are or-ed; a derived field with no storage is left alone. */
 void field_merge(struct flow *d, const struct flow *s);
-
-/* Replace every string pointer of f with fn(ctx, s).  Returns 0, or -1
- * when fn fails (f may then hold some old and some new pointers). */
-int field_reintern(struct flow *f, field_intern_fn fn, void *ctx);
 
 /* Index of the field with this exact dotted name, or -1. */
 int field_lookup(const char *name, size_t len);

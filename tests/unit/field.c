@@ -2,7 +2,7 @@
  * field.c - the field table's invariants: every row round-trips through the
  * JSON and CSV writers and the view's reader (list fields included), names
  * are unique and no name is also an object, rows describe their storage
- * truthfully, merge and re-intern cover every stored row, the JSON writer
+ * truthfully, merge covers every stored row, the JSON writer
  * nests by path for any order of rows (checked for duplicate keys with a
  * parser), and the man page lists every field.
  */
@@ -260,37 +260,17 @@ static void test_rows(void)
 	   "field_lookup: exact names only");
 }
 
-/* --- merge and re-intern ---------------------------------------------------- */
-
-static int moved;
-
-static const char *move(void *ctx, const char *s, size_t len)
-{
-	(void)ctx;
-	moved++;
-	return intern(NULL, s, len);
-}
+/* --- merge ---------------------------------------------------- */
 
 static void test_merge(void)
 {
 	struct flow f = full_flow(AF_INET6), d = { 0 }, none = { .action = FLOW_UPDATE };
-	int nptr = 0, same = 0;
 
 	field_merge(&d, &f);
 	ok(rows_differing(&f, &d, "merge") == 0, "merge into an empty flow copies every row");
 	field_merge(&d, &none);
 	d.action = f.action;
 	ok(rows_differing(&f, &d, "merge") == 0, "merging a record that has nothing keeps every row");
-	for (size_t i = 0; i < field_count; i++)
-		nptr += field_table[i].store == FIELD_AT_PTR;
-	moved = 0;
-	ok(field_reintern(&d, move, NULL) == 0 && moved == nptr &&
-	   rows_differing(&f, &d, "reintern") == 0, "re-intern moves every string row (%d)", nptr);
-	for (size_t i = 0; i < field_count; i++)
-		if (field_table[i].store == FIELD_AT_PTR)
-			same += !memcmp((char *)&d + field_table[i].off,
-					(char *)&f + field_table[i].off, sizeof(const char *));
-	ok(same == 0, "re-intern leaves no old pointer behind");
 }
 
 /* --- JSON nesting for any order of rows ------------------------------------ */
