@@ -548,105 +548,128 @@ static int observe_unknown(struct tracker *t, struct flow *f, enum tracker_src s
 	return 1;
 }
 
-int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, bool match,
-		    const struct tracker_now *now)
+/* A sighting of a flow whose destroy was written: dropped, unless it is a
+ * new life (a NEW event, a dump begun after the death, a flow the filters
+ * dropped that matches again). */
+static int observe_dead(struct tracker *t, struct tracked *e, struct flow *f,
+			enum tracker_src src, bool match, const struct tracker_now *now)
 {
-	struct tracked *e = tracker_find(t, f);
-	bool destroy = src == TRACKER_EVENT && f->action == FLOW_DESTROY;
+	bool reborn;
+
+	if (src == TRACKER_EVENT && f->action == FLOW_DESTROY)
+		return 0;
+	if (src == TRACKER_EVENT)
+		reborn = f->action == FLOW_NEW;
+	else
+		reborn = e->gen < now->gen;	/* the dump began after the death */
+	if (e->death == TRACKED_BY_FILTER && match && !stale(t, e, f, src == TRACKER_EVENT))
+		reborn = true;
+	if (!reborn)
+		return 0;
+	remove_pos(t, (size_t)(e - t->v));
+	return observe_unknown(t, f, src, match, now);
+}
+
+/* A sighting of a flow a refresh dump saw before its NEW event. */
+static int observe_pending(struct tracker *t, struct tracked *e, struct flow *f,
+			   enum tracker_src src, bool match, const struct tracker_now *now)
+{
+	if (src == TRACKER_EVENT && f->action == FLOW_DESTROY) {
+		bury(t, e, TRACKED_BY_EVENT, now);
+		return 0;
+	}
+	if (!match) {
+		remove_pos(t, (size_t)(e - t->v));
+		return 0;
+	}
+	if (src == TRACKER_REFRESH && !events_caught_up(e, now)) {
+		e->gen = now->gen;
+		return 0;
+	}
+	/* its NEW event came, or never will: this is its first record */
+	if (put_alive(t, f, now->gen, src == TRACKER_EVENT) < 0)
+		return -1;
+	f->action = src == TRACKER_SNAPSHOT ? FLOW_SNAPSHOT : FLOW_NEW;
+	return 1;
+}
+
+/* Data older than what was written for an alive flow: a dump's word that
+ * it is there, and for a snapshot frame the record written before. */
+static int observe_stale(struct tracker *t, struct tracked *e, struct flow *f,
+			 enum tracker_src src, const struct tracker_now *now)
+{
+	if (src == TRACKER_EVENT)
+		return 0;
+	e->life = TRACKED_ALIVE;
+	e->gen = now->gen;
+	if (src != TRACKER_SNAPSHOT)
+		return 0;
+	freshen(t, e, f);
+	f->action = FLOW_SNAPSHOT;
+	return 1;
+}
+
+/* A sighting of a flow alive (or missing) in the stream. */
+static int observe_alive(struct tracker *t, struct tracked *e, struct flow *f,
+			 enum tracker_src src, bool match, const struct tracker_now *now)
+{
+	bool from_event = src == TRACKER_EVENT;
 	int changed;
 
-	if (!e)
-		return observe_unknown(t, f, src, match, now);
-	tracker_owner(e, f);
-	switch (e->life) {
-	case TRACKED_DEAD: {
-		bool reborn;
-
-		if (destroy)
-			return 0;
-		if (src == TRACKER_EVENT)
-			reborn = f->action == FLOW_NEW;
-		else
-			reborn = e->gen < now->gen;	/* the dump began after the death */
-		/* a flow the filters dropped comes back when it matches again */
-		if (e->death == TRACKED_BY_FILTER && match && !stale(t, e, f, src == TRACKER_EVENT))
-			reborn = true;
-		if (!reborn)
-			return 0;
-		remove_pos(t, (size_t)(e - t->v));
-		return observe_unknown(t, f, src, match, now);
-	}
-	case TRACKED_PENDING:
-		if (destroy) {
-			bury(t, e, TRACKED_BY_EVENT, now);
-			return 0;
-		}
-		if (!match) {
-			remove_pos(t, (size_t)(e - t->v));
-			return 0;
-		}
-		if (src == TRACKER_REFRESH && !events_caught_up(e, now)) {
-			e->gen = now->gen;
-			return 0;
-		}
-		/* its NEW event came, or never will: this is its first record */
-		if (put_alive(t, f, now->gen, src == TRACKER_EVENT) < 0)
-			return -1;
-		f->action = src == TRACKER_SNAPSHOT ? FLOW_SNAPSHOT : FLOW_NEW;
-		return 1;
-	default:
-		break;
-	}
-	/* alive or missing */
-	if (destroy) {
-		if (record(t, e, f, src == TRACKER_EVENT) < 0)
+	if (from_event && f->action == FLOW_DESTROY) {
+		if (record(t, e, f, from_event) < 0)
 			return -1;
 		bury(t, e, TRACKED_BY_EVENT, now);
 		return 1;
 	}
-	if (stale(t, e, f, src == TRACKER_EVENT)) {
-		if (src == TRACKER_EVENT)
-			return 0;
-		/* a dump saw it, so it is there, as it was */
-		e->life = TRACKED_ALIVE;
-		e->gen = now->gen;
-		if (src != TRACKER_SNAPSHOT)
-			return 0;
-		freshen(t, e, f);
-		f->action = FLOW_SNAPSHOT;
-		return 1;
-	}
+	if (stale(t, e, f, from_event))
+		return observe_stale(t, e, f, src, now);
 	if (!match) {
 		/* a frame that leaves it out drops it at its end */
 		if (src == TRACKER_SNAPSHOT)
 			return 0;
 		bury(t, e, TRACKED_BY_FILTER, now);
-		if (record(t, e, f, src == TRACKER_EVENT) < 0)
+		if (record(t, e, f, from_event) < 0)
 			return -1;
 		f->action = FLOW_DESTROY;
 		return 1;
 	}
 	changed = differs(t, e, f);
-	if (record(t, e, f, src == TRACKER_EVENT) < 0)
+	if (record(t, e, f, from_event) < 0)
 		return -1;
-	if (src == TRACKER_SNAPSHOT) {
+	/* a snapshot names every flow; an event that writes a record counts
+	 * as a sighting too, since a snapshot frame's readers keep what it
+	 * names */
+	if (src != TRACKER_EVENT || changed) {
 		e->life = TRACKED_ALIVE;
 		e->gen = now->gen;
+	}
+	if (src == TRACKER_SNAPSHOT) {
 		f->action = FLOW_SNAPSHOT;
 		return 1;
 	}
-	if (src == TRACKER_REFRESH) {
-		e->life = TRACKED_ALIVE;
-		e->gen = now->gen;
-	}
 	if (!changed)
 		return 0;
-	/* an event that writes a record counts as a sighting: a snapshot
-	 * frame's readers keep what it names */
-	e->life = TRACKED_ALIVE;
-	e->gen = now->gen;
 	f->action = FLOW_UPDATE;
 	return 1;
+}
+
+int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, bool match,
+		    const struct tracker_now *now)
+{
+	struct tracked *e = tracker_find(t, f);
+
+	if (!e)
+		return observe_unknown(t, f, src, match, now);
+	tracker_owner(e, f);
+	switch (e->life) {
+	case TRACKED_DEAD:
+		return observe_dead(t, e, f, src, match, now);
+	case TRACKED_PENDING:
+		return observe_pending(t, e, f, src, match, now);
+	default:
+		return observe_alive(t, e, f, src, match, now);
+	}
 }
 
 /* Forget the entry at vector position pos. */
