@@ -225,6 +225,7 @@ static int dump_begin(struct table *t, enum dump_kind kind)
 	t->dump_counters = false;
 	t->dump_begun_cpu_ms = cpu_ms();
 	t->gen++;
+	table_use(t);
 	enrich_scan_begin(fl->em->enr);
 	if (t->ns && t->ns->sm)
 		sockmap_invalidate(t->ns->sm);
@@ -581,6 +582,8 @@ static int table_drop(struct follow *fl, size_t i)
 	if (t->framed && rc == 0)
 		rc = frame_done(fl, t->dump_seen);
 	/* the resolver may still name one of its flows: it finds no table */
+	/* enrich must not keep a pointer to its sockets */
+	enrich_use_sockmap(em->enr, NULL);
 	for (size_t j = 0; j < em->nns; j++)
 		if (em->ns[j] == t->ns) {
 			netns_watch_close(em->ns[j]);
