@@ -86,12 +86,27 @@ static size_t convert(const char *s, size_t len, char *out, size_t outlen, enum 
 	size_t i = 0, o = 0;
 
 	while (i < len) {
-		size_t n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
-		bool bad = !n || (k != KEEP_CONTROLS && is_control(p + i, n)) ||
-			   (k == TERMINAL && is_bidi(p + i, n));
-		const char *src = bad ? repl : s + i;
-		size_t cnt = bad ? 3 : n;
+		size_t n, cnt, run = i;
+		const char *src;
+		bool bad;
 
+		/* a run of printable ASCII, nearly all of a name, as it is */
+		while (run < len && p[run] >= 0x20 && p[run] < 0x7f)
+			run++;
+		if (run > i) {
+			cnt = run - i < outlen - 1 - o ? run - i : outlen - 1 - o;
+			memcpy(out + o, s + i, cnt);
+			o += cnt;
+			i += cnt;
+			if (i < run)
+				break;		/* out is full */
+			continue;
+		}
+		n = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, len - i);
+		bad = !n || (k != KEEP_CONTROLS && is_control(p + i, n)) ||
+		      (k == TERMINAL && is_bidi(p + i, n));
+		src = bad ? repl : s + i;
+		cnt = bad ? 3 : n;
 		if (o + cnt >= outlen)
 			break;
 		memcpy(out + o, src, cnt);

@@ -24,6 +24,10 @@ int main(void)
 	is_str(out, "\xe2\x80\x94 caf\xc3\xa9 \xef\xbf\xbd", "terminal: an em dash and é stay, U+202D goes");
 	n = utf8_clean_terminal("abc\xc3\xa9", 5, out, 5);
 	is_str(out, "abc", "cut at a character boundary to fit (%zu)", n);
+	n = utf8_repair("abcdef\x01", 7, out, 4);
+	is_str(out, "abc", "cut inside a run of ASCII to fit (%zu)", n);
+	n = utf8_clean("ab\x01" "cd", 5, out, 1);
+	ok(n == 0 && out[0] == '\0', "room for the NUL only: empty");
 	ok(utf8_valid("\xed\xa0\x80", 3) == false && utf8_valid("\xc0\xaf", 2) == false,
 	   "surrogates and overlongs are invalid");
 	ok(utf8_clean_already("ok \xc3\xa9", 5) && !utf8_clean_already("a\tb", 3),
