@@ -25,7 +25,7 @@
 
 /* Default cap on live flows; --max-flows changes it.  Not the kernel's
  * nf_conntrack_max: the stream may come from another namespace, host or a
- * file.  About 140 MB when full. */
+ * file.  About 150 MB when full (148 MB RSS measured at 1M flows). */
 #define FLOWTAB_MAX_DEFAULT 1000000u
 
 enum {
