@@ -320,6 +320,24 @@ static void test_netns(void)
 	m.netns = 0;
 	linefmt_proc_header(&t, line);
 	ok(strstr(line, "NETNS") != NULL, "the process heading has the namespace");
+	{
+		/* a process's flows in namespaces A, B, A: the third finds A's row */
+		struct flowtab t2;
+		struct procsum p2 = { 0 };
+
+		flowtab_init(&t2, 0, 0);
+		for (uint16_t k = 0; k < 3; k++) {
+			f = mk(FLOW_SNAPSHOT, 20u + k, "192.0.2.1", "198.51.100.1", k, 443, "ESTABLISHED");
+			f.process_name = "nginx";
+			apply_ns(&t2, f, k == 1 ? 102 : 101, NULL, NULL, 0);
+		}
+		procsum_build(&p2, &t2, NULL);
+		ok(p2.n == 2 && p2.rows[0].flows + p2.rows[1].flows == 3 &&
+		   (p2.rows[0].flows == 2 || p2.rows[1].flows == 2),
+		   "a namespace met again joins its row (%u rows)", p2.n);
+		procsum_release(&p2);
+		flowtab_release(&t2);
+	}
 
 	/* blue overruns: its resync has no frame, its lost flow a destroy;
 	 * the container's flows and the plain one stay */
