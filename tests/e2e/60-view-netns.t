@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 [ -x "$VIEW" ] || skip_all "flowtop-view not built"
 command -v tmux >/dev/null || skip_all "tmux not installed"
-plan 24
+plan 25
 
 tmux_setup
 tm new-session -d -s keep "sleep 600"
@@ -74,6 +74,11 @@ ok $? "a container by its name, an unnamed namespace by its inode"
 ok $? "blue's resync dropped its lost flow and none of the container's"
 screen | tail -1 | grep -q 'N namespace'
 ok $? "the key line offers N"
+tm send-keys -t v h
+wait_screen 'N  *next namespace or container alone' && screen | grep -q 'NETNS  *container name or id'
+ok $? "the help explains N and the column"
+tm send-keys -t v h
+wait_gone 'any key closes this help'
 
 # --- N: one namespace at a time, in the order of their names ---------------
 tm send-keys -t v N
