@@ -7,11 +7,12 @@
 # it lost).  The namespace column, N to show one namespace, search by
 # container and netns name, per-process rows per container, the narrow
 # layout dropping the column first, bad namespace fields.  Last, the real
-# emitter: --netns twice, into --batch.
+# emitter with --netns twice: --once into --batch, and follow mode on the
+# screen.
 . "$(dirname "$0")/lib.sh"
 [ -x "$VIEW" ] || skip_all "flowtop-view not built"
 command -v tmux >/dev/null || skip_all "tmux not installed"
-plan 25
+plan 26
 
 tmux_setup
 tm new-session -d -s keep "sleep 600"
@@ -155,6 +156,8 @@ if [ "$(id -u)" -ne 0 ] || ! command -v conntrack >/dev/null || ! [ -x "$EMIT" ]
 	! ip netns add "flowtop-probe-$$" 2>/dev/null; then
 	T_N=$((T_N + 1))
 	echo "ok $T_N # SKIP needs root, network namespaces, conntrack and flowtop-emit"
+	T_N=$((T_N + 1))
+	echo "ok $T_N # SKIP needs root, network namespaces, conntrack and flowtop-emit"
 else
 	ip netns del "flowtop-probe-$$"
 	netns_setup
@@ -171,4 +174,14 @@ else
 		[ "$(wc -l < "$TMP/real.out")" -eq 2 ]
 	ok $? "flowtop-emit --netns A --netns B: the same tuple twice, each by its namespace" ||
 		cat "$TMP/real.out" "$TMP/emit.err" >&2
+	# follow mode on the screen: a flow that ends in one namespace leaves
+	# its twin in the other
+	start 200 30 "$EMIT -n --no-geoip --netns $NS --netns $B2 2>$TMP/follow.err | $VIEW --linger 0"
+	wait_screen "^$B2 .*192\.0\.2\.1:611 => 198\.51\.100\.1:443" &&
+		wait_screen "^$NS .*192\.0\.2\.1:611 => 198\.51\.100\.1:443" &&
+		ip netns exec "$NS" conntrack -D -s 192.0.2.1 >/dev/null 2>&1 &&
+		wait_gone "^$NS .*192\.0\.2\.1:611" &&
+		screen | grep -q "^$B2 .*192\.0\.2\.1:611 => 198\.51\.100\.1:443"
+	ok $? "follow mode: the flow deleted in one namespace goes, its twin in the other stays" ||
+		cat "$TMP/follow.err" >&2
 fi
