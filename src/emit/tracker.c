@@ -466,9 +466,10 @@ static struct tracked *add_entry(struct tracker *t, const struct flow *f)
 	return e;
 }
 
-static int put_alive(struct tracker *t, const struct flow *f, uint32_t gen, bool from_event)
+/* Record f as written and alive; e is its entry, or NULL for a new one. */
+static int put_alive(struct tracker *t, struct tracked *e, const struct flow *f, uint32_t gen,
+		     bool from_event)
 {
-	struct tracked *e = tracker_find(t, f);
 	int changed = 1;
 
 	if (!e) {
@@ -493,7 +494,7 @@ static int put_alive(struct tracker *t, const struct flow *f, uint32_t gen, bool
 
 int tracker_put(struct tracker *t, const struct flow *f, uint32_t gen)
 {
-	return put_alive(t, f, gen, false);
+	return put_alive(t, tracker_find(t, f), f, gen, false);
 }
 
 static void bury(struct tracker *t, struct tracked *e, enum tracked_death death,
@@ -541,7 +542,7 @@ static int observe_unknown(struct tracker *t, struct flow *f, enum tracker_src s
 		e->since_ms = (uint32_t)now->ms;
 		return 0;
 	}
-	if (put_alive(t, f, now->gen, src == TRACKER_EVENT) < 0)
+	if (put_alive(t, NULL, f, now->gen, src == TRACKER_EVENT) < 0)
 		return -1;
 	/* the first record of a life, whatever event brought it */
 	f->action = src == TRACKER_SNAPSHOT ? FLOW_SNAPSHOT : FLOW_NEW;
@@ -587,7 +588,7 @@ static int observe_pending(struct tracker *t, struct tracked *e, struct flow *f,
 		return 0;
 	}
 	/* its NEW event came, or never will: this is its first record */
-	if (put_alive(t, f, now->gen, src == TRACKER_EVENT) < 0)
+	if (put_alive(t, e, f, now->gen, src == TRACKER_EVENT) < 0)
 		return -1;
 	f->action = src == TRACKER_SNAPSHOT ? FLOW_SNAPSHOT : FLOW_NEW;
 	return 1;
@@ -657,8 +658,12 @@ static int observe_alive(struct tracker *t, struct tracked *e, struct flow *f,
 int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, bool match,
 		    const struct tracker_now *now)
 {
-	struct tracked *e = tracker_find(t, f);
+	return tracker_observe_entry(t, tracker_find(t, f), f, src, match, now);
+}
 
+int tracker_observe_entry(struct tracker *t, struct tracked *e, struct flow *f,
+			  enum tracker_src src, bool match, const struct tracker_now *now)
+{
 	if (!e)
 		return observe_unknown(t, f, src, match, now);
 	tracker_owner(e, f);

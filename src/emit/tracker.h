@@ -112,6 +112,11 @@ struct tracked *tracker_find(struct tracker *t, const struct flow *f);
 int tracker_observe(struct tracker *t, struct flow *f, enum tracker_src src, bool match,
 		    const struct tracker_now *now);
 
+/* tracker_observe() for a caller that has looked f up already: e is
+ * tracker_find(t, f), NULL included.  One probe of the index less. */
+int tracker_observe_entry(struct tracker *t, struct tracked *e, struct flow *f,
+			  enum tracker_src src, bool match, const struct tracker_now *now);
+
 /* Record f (which must have an id) as written and alive, seen in
  * generation gen, whatever was there.  Returns 1 when it is new or differs
  * from what was recorded in state, status, counters or enrichment, 0 when
