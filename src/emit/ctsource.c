@@ -178,13 +178,46 @@ int ctsource_dump_start(struct ctsource *s, int family, const struct ctsource_du
 	return mnl_socket_sendto(s->dump, nlh, nlh->nlmsg_len) < 0 ? -1 : 0;
 }
 
-static int probe_cb(const struct nlmsghdr *nlh, void *data)
+/* The stats answer: the number of flows in the table, where asked. */
+static int stats_attr(const struct nlattr *a, void *data)
 {
-	(void)nlh, (void)data;
+	int64_t *entries = data;
+
+	if (mnl_attr_get_type(a) == CTA_STATS_GLOBAL_ENTRIES &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*entries = ntohl(mnl_attr_get_u32(a));
 	return MNL_CB_OK;
 }
 
+static int probe_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (data)
+		mnl_attr_parse(nlh, sizeof(struct nfgenmsg), stats_attr, data);
+	return MNL_CB_OK;
+}
+
+static int stats_ask(struct ctsource *s, int64_t *entries);
+
 int ctsource_probe(struct ctsource *s)
+{
+	return stats_ask(s, NULL);
+}
+
+int ctsource_count(struct ctsource *s, uint32_t *n)
+{
+	int64_t entries = -1;
+
+	if (stats_ask(s, &entries) < 0)
+		return -1;
+	if (entries < 0) {
+		errno = ENOTSUP;	/* a kernel older than the attribute */
+		return -1;
+	}
+	*n = (uint32_t)entries;
+	return 0;
+}
+
+static int stats_ask(struct ctsource *s, int64_t *entries)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -205,7 +238,7 @@ int ctsource_probe(struct ctsource *s)
 		n = mnl_socket_recvfrom(s->dump, buf, sizeof(buf));
 		if (n < 0)
 			return -1;
-		n = mnl_cb_run(buf, (size_t)n, s->dump_seq, s->dump_portid, probe_cb, NULL);
+		n = mnl_cb_run(buf, (size_t)n, s->dump_seq, s->dump_portid, probe_cb, entries);
 	} while (n > 0);
 	return n < 0 ? -1 : 0;
 }

@@ -33,6 +33,11 @@ void ctsource_free(struct ctsource *s);
  * ctnetlink shows before anything else is set up.  0, or -1 with errno. */
 int ctsource_probe(struct ctsource *s);
 
+/* How many flows the table holds now (the kernel's count, no dump): a
+ * namespace with none need not be dumped, which saves a walk of the
+ * machine-wide hash table.  0, or -1 with errno (ENOTSUP: no count). */
+int ctsource_count(struct ctsource *s, uint32_t *n);
+
 /* Subscribe a second socket to NEW, UPDATE and DESTROY events with a receive
  * buffer of 'rcvbuf' bytes (forced past rmem_max when we may); the size the
  * kernel granted is stored in *granted.  0 or -1 with errno. */

@@ -72,6 +72,11 @@ static int dump_all(struct emitter *em, ctsource_cb cb, size_t *seen)
 	if (!em->ns && dump_one(em, em->src, &c) < 0)
 		return -1;
 	for (size_t i = 0; em->ns && i < em->nns && !*em->stop; i++) {
+		uint32_t n;
+
+		/* a dump walks the machine's whole table: none for an empty one */
+		if (ctsource_count(em->ns[i]->src, &n) == 0 && n == 0)
+			continue;
 		c.ns = em->ns[i];
 		/* its own sockets for the process fields, a fresh look at them */
 		if (em->ns[i]->sm)
