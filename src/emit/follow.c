@@ -92,16 +92,18 @@ struct follow {
 	size_t pfd_cap;
 	/* timers */
 	uint64_t next_names, next_expire, next_scan;
+	uint64_t round_ms;		/* the clock when the round's reading began:
+					 * one look for all its flows, not one each */
 	bool names_pending;		/* a pass over the table for late names */
 };
 
 /* --- flows ---------------------------------------------------------------- */
 
-/* What the tracker needs to know of the loop's progress. */
-static struct tracker_now tracker_clock(const struct table *t)
+/* What the tracker needs to know of the loop's progress, at time ms. */
+static struct tracker_now tracker_clock(const struct table *t, uint64_t ms)
 {
 	return (struct tracker_now){ .gen = t->gen, .dumping = t->dumping,
-				     .ms = clock_mono_ms(), .drained_ms = t->drained_ms };
+				     .ms = ms, .drained_ms = t->drained_ms };
 }
 
 /* The flows that follow are t's: their sockets are in its namespace. */
@@ -111,11 +113,13 @@ static void table_use(struct table *t)
 		enrich_use_sockmap(t->fl->em->enr, t->ns->sm);
 }
 
-/* Let the tracker judge a sighting, and write what it decides. */
-static int observe(struct table *t, struct flow *f, enum tracker_src src, bool match)
+/* Let the tracker judge a sighting of f (e: its entry, or NULL), and write
+ * what it decides. */
+static int observe(struct table *t, struct tracked *e, struct flow *f, enum tracker_src src,
+		   bool match)
 {
-	struct tracker_now now = tracker_clock(t);
-	int rc = tracker_observe(t->trk, f, src, match, &now);
+	struct tracker_now now = tracker_clock(t, t->fl->round_ms);
+	int rc = tracker_observe_entry(t->trk, e, f, src, match, &now);
 
 	if (rc < 0)
 		return emitter_fail(t->fl->em, "cannot keep track of flows");
@@ -160,7 +164,7 @@ static int on_event(struct flow *f, void *data)
 		tracker_owner(e, f);
 	if (match || e)
 		enrich_flow(em->enr, f);
-	return observe(t, f, TRACKER_EVENT, match);
+	return observe(t, e, f, TRACKER_EVENT, match);
 }
 
 static int on_dump(struct flow *f, void *data)
@@ -191,7 +195,7 @@ static int on_dump(struct flow *f, void *data)
 	if (e)
 		tracker_owner(e, f);
 	enrich_flow(em->enr, f);
-	return observe(t, f, t->kind == DUMP_SNAPSHOT ? TRACKER_SNAPSHOT : TRACKER_REFRESH,
+	return observe(t, e, f, t->kind == DUMP_SNAPSHOT ? TRACKER_SNAPSHOT : TRACKER_REFRESH,
 		       match);
 }
 
@@ -311,7 +315,7 @@ static int dump_end(struct table *t)
 	t->dumping = false;
 	t->dump_done_ms = clock_mono_ms();
 	refresh_plan(t);
-	now = tracker_clock(t);
+	now = tracker_clock(t, t->dump_done_ms);
 	table_use(t);
 	if (t->kind == DUMP_SNAPSHOT && fl->multi && !t->framed &&
 	    tracker_each(t->trk, destroy_unseen, t) < 0)
@@ -768,7 +772,7 @@ static int timers_run(struct follow *fl)
 
 	if (now >= fl->next_expire) {
 		for (size_t i = 0; i < fl->nt; i++) {
-			struct tracker_now tn = tracker_clock(fl->t[i]);
+			struct tracker_now tn = tracker_clock(fl->t[i], now);
 
 			tracker_expire(fl->t[i]->trk, &tn);
 		}
@@ -807,7 +811,7 @@ static int follow_round(struct follow *fl)
 		return rc;
 	/* events first, in every table: they are what the kernel can drop;
 	 * a queue that poll found empty has been read empty now */
-	now = clock_mono_ms();
+	now = fl->round_ms = clock_mono_ms();
 	for (size_t i = 0; i < fl->nt; i++) {
 		if (!ready(fl, fl->t[i]->ev_pfd))
 			fl->t[i]->drained_ms = now;
