@@ -48,7 +48,7 @@ at_exit "kill $TCPPID 2>/dev/null"
 
 # the unnamed namespace, in a docker-style cgroup when cgroup v2 lets us
 CID=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-unshare -n sleep 120 &
+unshare -n sleep 600 &
 UPID=$!
 at_exit "kill $UPID 2>/dev/null"
 wait_for 5 sh -c "[ \$(stat -L -c %i /proc/$UPID/ns/net) != \$(stat -L -c %i /proc/self/ns/net) ]"
