@@ -11,7 +11,7 @@
 # namespaces by inode; the others are only read.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 33
+plan 34
 
 A=$NS
 B="$NS-b"
@@ -109,6 +109,13 @@ n=$(jq -r "select(.conntrack.netns.inode == $INO_A and .source.port == $CPORT an
 is "$n" "$TCPPID" "the TCP client in A is attributed to its pid"
 n=$(jq -r 'select(.conntrack.netns.inode == null)' "$TMP/all.json" | wc -l)
 is "$n" 0 "every record names its namespace (the host's too)"
+SCHEMA=$("$TOP/scripts/install-deps" --ecs-path 2>/dev/null)
+if [ -s "$SCHEMA" ]; then
+	python3 "$TOP/tests/tools/ecs_check.py" "$SCHEMA" json "$TMP/all.json" >&2
+	ok $? "container.* and every field outside conntrack.* are ECS fields of the right type"
+else
+	ok 0 "# SKIP no ECS schema (scripts/install-deps fetches it)"
+fi
 n=$(jq -c 'select(.source.port == 622 and .destination.port == 53)' "$TMP/all.json" | wc -l)
 is "$n" 1 "each namespace once: A's own flow is written once"
 
