@@ -261,7 +261,9 @@ static uint32_t ino_find(const struct procmap *p, uint64_t ino)
 
 /* A socket shared by several processes is added once for each: ino_find
  * meets the first one put, so the first (lowest) pid keeps it, and the add
- * needs no look-up. */
+ * needs no look-up.  The walk only collects; index_inos() indexes them all
+ * at once when it is done, in a table sized once (growing it on the way
+ * cost more than the rest of the indexing). */
 static int ino_add(struct procmap *p, uint64_t ino, uint32_t pid)
 {
 	if (p->ino_n == p->ino_cap) {
@@ -273,12 +275,21 @@ static int ino_add(struct procmap *p, uint64_t ino, uint32_t pid)
 		p->ino = v;
 		p->ino_cap = cap;
 	}
-	if (htab_put(&p->ino_idx, hash_u64(ino), p->ino_n + 1) < 0)
-		return -1;
 	p->ino[p->ino_n].ino = ino;
 	p->ino[p->ino_n].pid = pid;
 	p->ino_n++;
 	return 0;
+}
+
+/* Index the walk's sockets in walk order; out of memory, none is found. */
+static void index_inos(struct procmap *p)
+{
+	if (htab_reserve(&p->ino_idx, p->ino_n) < 0) {
+		p->ino_n = 0;
+		return;
+	}
+	for (size_t i = 0; i < p->ino_n; i++)
+		htab_put(&p->ino_idx, hash_u64(p->ino[i].ino), i + 1);	/* room reserved */
 }
 
 static bool parse_pid(const char *s, uint32_t *pid)
@@ -359,6 +370,7 @@ static void walk(struct procmap *p)
 			walk_fds(p, dirfd(d), de->d_name, pid);
 	}
 	closedir(d);
+	index_inos(p);
 	refresh_done(&p->again);
 }
 

@@ -41,7 +41,7 @@ enum {
 
 struct sent {
 	uint64_t inode;
-	uint8_t laddr[16], raddr[16];
+	uint8_t lr[32];		/* local, then remote address: hashed as one */
 	uint32_t uid;
 	uint16_t lport, rport;
 	uint8_t state;
@@ -154,14 +154,10 @@ static uint64_t hash_bound(const uint8_t l[16], uint16_t lport)
 	return hash_bytes_seed(l, 16, lport);
 }
 
-static uint64_t hash_exact(const uint8_t l[16], uint16_t lport,
-			   const uint8_t r[16], uint16_t rport)
+/* lr: the local then the remote address, 32 bytes in a row */
+static uint64_t hash_exact(const uint8_t lr[32], uint16_t lport, uint16_t rport)
 {
-	uint8_t k[32];
-
-	memcpy(k, l, 16);
-	memcpy(k + 16, r, 16);
-	return hash_bytes_seed(k, sizeof(k), (uint64_t)lport << 16 | rport);
+	return hash_bytes_seed(lr, 32, (uint64_t)lport << 16 | rport);
 }
 
 /* getifaddrs() asks the calling thread's namespace: a map made in another
@@ -247,8 +243,8 @@ static int add_sock(const struct nlmsghdr *nlh, void *data)
 	}
 	e = &s->v[s->n];
 	memset(e, 0, sizeof(*e));
-	addr_to_v6(d->idiag_family, d->id.idiag_src, e->laddr);
-	addr_to_v6(d->idiag_family, d->id.idiag_dst, e->raddr);
+	addr_to_v6(d->idiag_family, d->id.idiag_src, e->lr);
+	addr_to_v6(d->idiag_family, d->id.idiag_dst, e->lr + 16);
 	e->lport = ntohs(d->id.idiag_sport);
 	e->rport = ntohs(d->id.idiag_dport);
 	e->state = d->idiag_state;
@@ -324,9 +320,9 @@ static int index_set(struct sockset *s)
 
 		/* cannot fail: room reserved */
 		if (is_bound(s, e))
-			htab_put(&s->bound, hash_bound(e->laddr, e->lport), i + 1);
+			htab_put(&s->bound, hash_bound(e->lr, e->lport), i + 1);
 		else if (e->rport != 0)
-			htab_put(&s->exact, hash_exact(e->laddr, e->lport, e->raddr, e->rport), i + 1);
+			htab_put(&s->exact, hash_exact(e->lr, e->lport, e->rport), i + 1);
 		/* else bound, not listening: owns no flow */
 	}
 	return 0;
@@ -382,18 +378,17 @@ static void fill(const struct sent *e, struct sockmap_sock *out)
 	out->state = e->state;
 }
 
-static const struct sent *exact_key(const struct sockset *s, const uint8_t l[16],
-				    uint16_t lport, const uint8_t r[16], uint16_t rport)
+static const struct sent *exact_key(const struct sockset *s, const uint8_t lr[32],
+				    uint16_t lport, uint16_t rport)
 {
 	struct htab_pos pos;
 	uintptr_t i;
 
-	for (i = htab_first(&s->exact, hash_exact(l, lport, r, rport), &pos); i;
+	for (i = htab_first(&s->exact, hash_exact(lr, lport, rport), &pos); i;
 	     i = htab_next(&s->exact, &pos)) {
 		const struct sent *e = &s->v[i - 1];
 
-		if (e->lport == lport && e->rport == rport &&
-		    !memcmp(e->laddr, l, 16) && !memcmp(e->raddr, r, 16))
+		if (e->lport == lport && e->rport == rport && !memcmp(e->lr, lr, 32))
 			return e;
 	}
 	return NULL;
@@ -409,7 +404,7 @@ static const struct sent *bound_one(const struct sockset *s, const uint8_t l[16]
 	     i = htab_next(&s->bound, &pos)) {
 		const struct sent *e = &s->v[i - 1];
 
-		if (e->lport == lport && !memcmp(e->laddr, l, 16) &&
+		if (e->lport == lport && !memcmp(e->lr, l, 16) &&
 		    !(need_dual && e->v6only))
 			return e;
 	}
@@ -453,14 +448,14 @@ bool sockmap_find_exact(struct sockmap *m, uint8_t l4proto, int family,
 			struct sockmap_sock *out)
 {
 	struct sockset *s = ready_set(m, l4proto);
-	uint8_t l[16], r[16];
+	uint8_t lr[32];
 	const struct sent *e;
 
 	if (!s)
 		return false;
-	addr_to_v6(family, laddr, l);
-	addr_to_v6(family, raddr, r);
-	e = exact_key(s, l, lport, r, rport);
+	addr_to_v6(family, laddr, lr);
+	addr_to_v6(family, raddr, lr + 16);
+	e = exact_key(s, lr, lport, rport);
 	if (e)
 		fill(e, out);
 	return e != NULL;
@@ -487,33 +482,34 @@ static bool try_flow(struct sockmap *m, const struct sockset *s, const struct fl
 		     struct sockmap_sock *out)
 {
 	const struct flow_tuple *o = &f->orig;
-	uint8_t os[16], od[16], rs[16], rd[16];
+	uint8_t orig[32], reply[32];	/* source, then destination */
+	const uint8_t *os = orig, *rs = reply;
 	uint16_t rsport, rdport;
 	const struct sent *a, *b, *l;
 	bool queued;
 
-	addr_to_v6(f->family, &o->src, os);
-	addr_to_v6(f->family, &o->dst, od);
-	if ((f->has & (FLOW_HAS_REPLY | FLOW_HAS_REPLY_PORTS)) ==
-	    (FLOW_HAS_REPLY | FLOW_HAS_REPLY_PORTS)) {
-		addr_to_v6(f->family, &f->reply.src, rs);
-		addr_to_v6(f->family, &f->reply.dst, rd);
-		rsport = f->reply.sport;
-		rdport = f->reply.dport;
-	} else {
-		memcpy(rs, od, 16);
-		memcpy(rd, os, 16);
-		rsport = o->dport;
-		rdport = o->sport;
-	}
-
-	/* 1, 2: the exact sockets, originator first */
-	a = exact_key(s, os, o->sport, od, o->dport);
+	/* 1, 2: the exact sockets, originator first; most flows are found
+	 * by the first, so the reply tuple is made only when it misses */
+	addr_to_v6(f->family, &o->src, orig);
+	addr_to_v6(f->family, &o->dst, orig + 16);
+	a = exact_key(s, orig, o->sport, o->dport);
 	if (a && a->inode) {
 		fill(a, out);
 		return true;
 	}
-	b = exact_key(s, rs, rsport, rd, rdport);
+	if ((f->has & (FLOW_HAS_REPLY | FLOW_HAS_REPLY_PORTS)) ==
+	    (FLOW_HAS_REPLY | FLOW_HAS_REPLY_PORTS)) {
+		addr_to_v6(f->family, &f->reply.src, reply);
+		addr_to_v6(f->family, &f->reply.dst, reply + 16);
+		rsport = f->reply.sport;
+		rdport = f->reply.dport;
+	} else {
+		memcpy(reply, orig + 16, 16);
+		memcpy(reply + 16, orig, 16);
+		rsport = o->dport;
+		rdport = o->sport;
+	}
+	b = exact_key(s, reply, rsport, rdport);
 	if (b && b->inode) {
 		fill(b, out);
 		return true;

@@ -45,16 +45,6 @@ int addr_unmap(int family, const union flow_addr *a, union flow_addr *out)
 	return family;
 }
 
-void addr_to_v6(int family, const void *a, uint8_t out[16])
-{
-	if (family == AF_INET) {
-		memcpy(out, v4pre, 12);
-		memcpy(out + 12, a, 4);
-	} else {
-		memcpy(out, a, 16);
-	}
-}
-
 bool addr_is_loopback(int family, const union flow_addr *a)
 {
 	static const uint8_t lo6[16] = { [15] = 1 };

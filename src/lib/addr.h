@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include "flow.h"
 
@@ -35,8 +37,19 @@ bool addr_is_v4mapped(int family, const union flow_addr *a);
 int addr_unmap(int family, const union flow_addr *a, union flow_addr *out);
 
 /* a (4 or 16 bytes, as family says) in the 16-byte IPv6 form, IPv4 as
- * ::ffff:a.b.c.d: one key for IPv4 and dual-stack IPv6 sockets alike. */
-void addr_to_v6(int family, const void *a, uint8_t out[16]);
+ * ::ffff:a.b.c.d: one key for IPv4 and dual-stack IPv6 sockets alike.
+ * Inline: the socket map converts every socket and every flow's tuple. */
+static inline void addr_to_v6(int family, const void *a, uint8_t out[16])
+{
+	static const uint8_t v4pre[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (family == AF_INET) {
+		memcpy(out, v4pre, 12);
+		memcpy(out + 12, a, 4);
+	} else {
+		memcpy(out, a, 16);
+	}
+}
 
 /* Loopback: 127.0.0.0/8, ::1, and v4-mapped 127/8. */
 bool addr_is_loopback(int family, const union flow_addr *a);

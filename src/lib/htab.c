@@ -77,7 +77,7 @@ int htab_reserve(struct htab *t, size_t n)
 	return cap == t->cap ? 0 : rehash(t, cap);
 }
 
-int htab_put(struct htab *t, uint64_t hash, uintptr_t val)
+int htab_put_grow_(struct htab *t, uint64_t hash, uintptr_t val)
 {
 	if (!val) {
 		errno = EINVAL;
@@ -88,31 +88,6 @@ int htab_put(struct htab *t, uint64_t hash, uintptr_t val)
 	place(t->slot, t->cap, (struct htab_slot){ hash, val });
 	t->n++;
 	return 0;
-}
-
-static uintptr_t scan(const struct htab *t, struct htab_pos *pos, size_t i)
-{
-	size_t mask = t->cap - 1;
-
-	for (; t->slot[i].val; i = (i + 1) & mask)
-		if (t->slot[i].hash == pos->hash) {
-			pos->i = i;
-			return t->slot[i].val;
-		}
-	return 0;
-}
-
-uintptr_t htab_first(const struct htab *t, uint64_t hash, struct htab_pos *pos)
-{
-	pos->hash = hash;
-	if (!t->n)
-		return 0;
-	return scan(t, pos, (size_t)hash & (t->cap - 1));
-}
-
-uintptr_t htab_next(const struct htab *t, struct htab_pos *pos)
-{
-	return scan(t, pos, (pos->i + 1) & (t->cap - 1));
 }
 
 bool htab_del(struct htab *t, uint64_t hash, uintptr_t val)

@@ -57,15 +57,53 @@ void htab_release(struct htab *t);
  * errno ENOMEM (the table is unchanged). */
 int htab_reserve(struct htab *t, size_t n);
 
+/* htab_put() when the table must grow first (or val is 0). */
+int htab_put_grow_(struct htab *t, uint64_t hash, uintptr_t val);
+
 /* Add val (non-zero) under hash, after any value already there.  Returns 0,
- * or -1 with errno ENOMEM (or EINVAL for val 0). */
-int htab_put(struct htab *t, uint64_t hash, uintptr_t val);
+ * or -1 with errno ENOMEM (or EINVAL for val 0).  Inline while there is
+ * room: a dump indexes every socket and every descriptor this way. */
+static inline int htab_put(struct htab *t, uint64_t hash, uintptr_t val)
+{
+	size_t mask = t->cap - 1, i = (size_t)hash & mask;
+
+	if (!val || (t->n + 1) * 4 > t->cap * 3)
+		return htab_put_grow_(t, hash, val);
+	while (t->slot[i].val)
+		i = (i + 1) & mask;
+	t->slot[i] = (struct htab_slot){ hash, val };
+	t->n++;
+	return 0;
+}
+
+/* Look-ups are inline: every attributed flow makes several, and a call
+ * for each cost as much as the probe itself. */
+static inline uintptr_t htab_scan_(const struct htab *t, struct htab_pos *pos, size_t i)
+{
+	size_t mask = t->cap - 1;
+
+	for (; t->slot[i].val; i = (i + 1) & mask)
+		if (t->slot[i].hash == pos->hash) {
+			pos->i = i;
+			return t->slot[i].val;
+		}
+	return 0;
+}
 
 /* The first value stored under hash, or 0; pos remembers where it was. */
-uintptr_t htab_first(const struct htab *t, uint64_t hash, struct htab_pos *pos);
+static inline uintptr_t htab_first(const struct htab *t, uint64_t hash, struct htab_pos *pos)
+{
+	pos->hash = hash;
+	if (!t->n)
+		return 0;
+	return htab_scan_(t, pos, (size_t)hash & (t->cap - 1));
+}
 
 /* The next value under the same hash after pos, or 0. */
-uintptr_t htab_next(const struct htab *t, struct htab_pos *pos);
+static inline uintptr_t htab_next(const struct htab *t, struct htab_pos *pos)
+{
+	return htab_scan_(t, pos, (pos->i + 1) & (t->cap - 1));
+}
 
 /* Remove val stored under hash.  Returns whether it was there.  Backward-
  * shift deletion: no tombstones, so a table that churns stays fast. */
