@@ -306,6 +306,20 @@ static void refresh_plan(struct table *t)
 		       t->counters ? REFRESH_SHARE_COUNTERS : REFRESH_SHARE_EVENTS);
 }
 
+/* The refresh marker: t's table was confirmed whole just now.  At scale
+ * refreshes are minutes apart (refresh_due), and a reader cannot tell a
+ * quiet table from a stale one without it.  With several namespaces it
+ * names its own, like an overrun. */
+static int put_refresh(struct table *t)
+{
+	struct flow m = { .action = FLOW_MARK_REFRESH, .ts_ns = flow_now_ns() };
+
+	if (!t->ns)
+		return emitter_put_marker(t->fl->em, FLOW_MARK_REFRESH);
+	netns_watch_tag(t->ns, &m);
+	return emitter_put_record(t->fl->em, &m);
+}
+
 /* All requests answered: settle the flows the dump did not see. */
 static int dump_end(struct table *t)
 {
@@ -325,7 +339,8 @@ static int dump_end(struct table *t)
 		if (tracker_sweep(t->trk, TRACKER_SNAPSHOT, &now, write_destroy, t) < 0 ||
 		    (!fl->multi && emitter_put_marker(fl->em, FLOW_MARK_SNAPSHOT_END) < 0))
 			return -1;
-	} else if (tracker_sweep(t->trk, TRACKER_REFRESH, &now, write_destroy, t) < 0) {
+	} else if (tracker_sweep(t->trk, TRACKER_REFRESH, &now, write_destroy, t) < 0 ||
+		   put_refresh(t) < 0) {
 		return -1;
 	}
 	if (t->framed) {

@@ -190,7 +190,7 @@ static const struct option long_opts[] = {
 };
 
 #define EVENTS_MARKERS ((1u << FLOW_MARK_SNAPSHOT_BEGIN) | (1u << FLOW_MARK_SNAPSHOT_END) | \
-			(1u << FLOW_MARK_OVERRUN))
+			(1u << FLOW_MARK_OVERRUN) | (1u << FLOW_MARK_REFRESH))
 #define EVENTS_ALL ((1u << FLOW_ACTION_MAX) - 1)
 
 /* --events LIST: the record kinds to write, as a mask of 1u << action.

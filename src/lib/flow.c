@@ -18,6 +18,7 @@ static const char *const action_names[FLOW_ACTION_MAX] = {
 	[FLOW_MARK_SNAPSHOT_BEGIN] = "snapshot-begin",
 	[FLOW_MARK_SNAPSHOT_END] = "snapshot-end",
 	[FLOW_MARK_OVERRUN] = "overrun",
+	[FLOW_MARK_REFRESH] = "refresh",
 };
 
 const char *flow_action_name(enum flow_action a)

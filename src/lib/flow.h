@@ -24,6 +24,7 @@ enum flow_action {
 	FLOW_MARK_SNAPSHOT_BEGIN,
 	FLOW_MARK_SNAPSHOT_END,
 	FLOW_MARK_OVERRUN,
+	FLOW_MARK_REFRESH,
 	FLOW_ACTION_MAX,
 };
 
@@ -128,7 +129,7 @@ void flow_from_key(const struct flow_key *k, struct flow *f);
 const char *flow_action_name(enum flow_action a);
 int flow_action_parse(const char *s, size_t len);
 
-/* True for the three markers, which carry no flow fields. */
+/* True for the markers, which carry no flow fields. */
 static inline bool flow_action_is_marker(int a)
 {
 	return a >= FLOW_MARK_SNAPSHOT_BEGIN && a < FLOW_ACTION_MAX;

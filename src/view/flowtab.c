@@ -625,9 +625,14 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 			sweep(t);
 		t->in_frame = false;
 		t->st.snapshots++;
+		t->confirmed_mono = mono;
 		return true;
 	case FLOW_MARK_OVERRUN:
 		t->st.overruns++;
+		return true;
+	case FLOW_MARK_REFRESH:
+		t->st.refreshes++;
+		t->confirmed_mono = mono;
 		return true;
 	default:
 		break;

@@ -107,6 +107,7 @@ struct flowtab_stats {
 	uint64_t overruns;		/* overrun markers seen */
 	uint64_t full;			/* new flows dropped at the cap */
 	uint64_t snapshots;		/* completed snapshot frames */
+	uint64_t refreshes;		/* refresh markers seen */
 };
 
 /* A closed flow waiting for its linger to end. */
@@ -138,6 +139,10 @@ struct flowtab {
 	struct flowtab_closed *fifo;
 	uint32_t fhead, ftail, fcap;	/* ring; fcap a power of two */
 	uint64_t next_expiry;	/* when the oldest closed flow goes; 0 none */
+	/* monotonic ns when a marker (snapshot-end, refresh) last said the
+	 * producer had found the table whole; 0 never.  At scale refreshes
+	 * are minutes apart: the status says how long ago. */
+	uint64_t confirmed_mono;
 	struct flowtab_shared names, places, owners, netns;
 	struct flowtab_stats st;
 };

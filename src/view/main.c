@@ -430,8 +430,10 @@ static int run_screen(struct app *a)
 		exp = a->t.next_expiry;
 		if (exp && (!next || exp < next))
 			next = exp;
+		/* the status's refresh age counts in seconds too (a redraw of
+		 * an unchanged table reuses its sort: well under a ms) */
 		if (u->new_rate > 0 || u->closed_rate > 0 || a->t.st.opened != last_opened ||
-		    a->t.st.closed != last_closed)
+		    a->t.st.closed != last_closed || a->t.confirmed_mono)
 			if (!next || tick < next)
 				next = tick;
 		if (next)

@@ -130,6 +130,20 @@ static void draw_status(struct ui *u, uint32_t shown)
 			     /* processes: always the busiest first */
 			     u->procview ? "busiest" : sorter_key_name(u->s.key),
 			     u->s.reverse && !u->procview ? " (reversed)" : "");
+	if (u->t->confirmed_mono) {
+		uint64_t now = clock_mono_ns(), s = now > u->t->confirmed_mono ?
+			(now - u->t->confirmed_mono) / 1000000000u : 0;
+
+		if (s < 100)
+			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %llus ago",
+					      (unsigned long long)s);
+		else if (s < 100 * 60)
+			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %llum ago",
+					      (unsigned long long)(s / 60));
+		else
+			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %lluh ago",
+					      (unsigned long long)(s / 3600));
+	}
 	if (flt[0])
 		n += (size_t)snprintf(st + n, sizeof(st) - n, "  filter %s (Esc clears)", flt);
 	if (u->paused)

@@ -29,9 +29,10 @@ nsx "${E[@]}" --once "${F[@]}" --no-header > "$TMP/nh.csv" 2>/dev/null
 	[ "$(wc -l < "$TMP/nh.csv")" -eq 3 ] && ! grep -q source.ip "$TMP/nh.csv"
 ok $? "--no-header: CSV without its header line, the same rows"
 
-# follow mode, markers only: the frame and nothing else
+# follow mode, markers only: the frame and nothing else (no refresh dumps,
+# so no refresh markers: 24 tests those)
 M="$TMP/markers.json"
-nsbg "${E[@]}" --events markers > "$M" 2>/dev/null
+nsbg "${E[@]}" --interval 0 --events markers > "$M" 2>/dev/null
 MPID=$BGPID
 at_exit "kill $MPID 2>/dev/null"
 wait_for 5 grep -q snapshot-end "$M"

@@ -62,7 +62,7 @@ def from_stream(lines):
             table = {k: v for k, v in table.items() if k in marked}
             framing = False
             continue
-        if action == "overrun":
+        if action in ("overrun", "refresh"):  # markers that carry no flow
             continue
         # ids are 32-bit hashes and may collide: the tuple tells flows apart
         src, dst = r.get("source", {}), r.get("destination", {})

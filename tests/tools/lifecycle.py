@@ -67,7 +67,7 @@ def check(lines, verbose, table):
                 counts["frame drops"] += 1
             frame = None
             continue
-        if action == "overrun":
+        if action in ("overrun", "refresh"):  # markers that carry no flow
             continue
         counts["records"] += 1
         key = flow_key(r)

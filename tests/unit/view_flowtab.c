@@ -435,6 +435,29 @@ static void test_random(void)
 		free(rpool[--nrpool]);
 }
 
+/* When the producer last found the table whole: snapshot-end and refresh
+ * say so, an overrun or a flow does not. */
+static void test_confirmed(void)
+{
+	struct flowtab t;
+	struct flow f = mk(FLOW_SNAPSHOT, 5, "10.0.0.1", "10.0.0.2", 1000, 53, NULL);
+
+	flowtab_init(&t, 4, 0);
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_BEGIN }, 10);
+	flowtab_apply(&t, &f, 11);
+	ok(t.confirmed_mono == 0, "no confirmed time before a frame ends");
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_SNAPSHOT_END }, 12);
+	ok(t.confirmed_mono == 12, "snapshot-end confirms the table");
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_OVERRUN }, 20);
+	f.action = FLOW_UPDATE;
+	flowtab_apply(&t, &f, 21);
+	ok(t.confirmed_mono == 12, "an overrun or an update does not");
+	flowtab_apply(&t, &(struct flow){ .action = FLOW_MARK_REFRESH }, 30);
+	ok(t.confirmed_mono == 30 && t.st.refreshes == 1 && t.live == 1,
+	   "a refresh marker does, and leaves the flows alone");
+	flowtab_release(&t);
+}
+
 int main(void)
 {
 	struct flowtab t;
@@ -448,6 +471,7 @@ int main(void)
 	int i;
 
 	setlocale(LC_ALL, "C.UTF-8");
+	test_confirmed();
 	flowtab_init(&t, 4, 2000000000ull);
 
 	/* insert, then an update that lacks fields keeps them */

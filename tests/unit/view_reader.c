@@ -142,6 +142,16 @@ int main(void)
 		ok(ngot == 1 && got[0].action == FLOW_MARK_OVERRUN, "the line after it parses");
 		free(big);
 	}
+	{
+		static const char refresh[] = "{\"@timestamp\":\"2026-12-02T15:00:00.000000Z\","
+			"\"event\":{\"action\":\"refresh\",\"dataset\":\"flowtop.marker\"}}\n";
+		uint64_t bad = st->bad, markers = st->markers;
+
+		ngot = 0;
+		reader_feed(r, refresh, sizeof(refresh) - 1);
+		ok(ngot == 1 && got[0].action == FLOW_MARK_REFRESH && st->markers == markers + 1 &&
+		   st->bad == bad, "a refresh marker is a marker, not a bad line");
+	}
 	reader_free(r);
 
 	/* CSV with a header, quoting, lists, markers, a quoted newline */
