@@ -16,10 +16,10 @@
 #include <string.h>
 #include <yajl/yajl_parse.h>
 
+#include "hash.h"
+
 #define PATH_MAX_LEN 128
 #define DEPTH_MAX 16
-#define FNV_BASIS 2166136261u
-#define FNV_PRIME 16777619u
 #define CSV_COLS_MAX 256
 /* room for the paths of a stream: a record has about 45, and the table
  * stays at most half full so that probes are short */
@@ -51,8 +51,9 @@ struct reader {
 	size_t pathlen;
 	bool path_bad;		/* too long: no field has such a path */
 	size_t stack[DEPTH_MAX];
-	uint32_t hstack[DEPTH_MAX];	/* path_hash at each stack entry */
-	uint32_t path_hash;		/* FNV-1a of path[0..pathlen), kept as keys come */
+	uint64_t hstack[DEPTH_MAX];	/* path_hash at each stack entry */
+	uint64_t path_hash;		/* of path[0..pathlen), kept as keys come:
+					 * a key's hash seeded with its parent's */
 	int action_field;		/* field_table index of event.action */
 	int depth;
 	int ignore;		/* depth of a subtree being skipped */
@@ -82,8 +83,10 @@ static int cur_field(struct reader *r)
 	 * two paths of one record took turns in a slot,
 	 * and a field_lookup() or two a record was 1.4 % of the view's
 	 * instructions.  Once half full (a stream of ever new paths), new
-	 * paths are looked up every time. */
-	for (size_t i = r->path_hash;; i++) {
+	 * paths are looked up every time.  Not lib's htab: a fixed cache
+	 * whose slots hold the paths themselves, so a probe reads one slot
+	 * and nothing is allocated or grown. */
+	for (size_t i = (size_t)r->path_hash;; i++) {
 		c = &r->pcache[i % PATH_CACHE];
 		if (c->len == 0)
 			break;
@@ -195,7 +198,6 @@ static int j_map_key(void *ctx, const unsigned char *k, size_t len)
 {
 	struct reader *r = ctx;
 	size_t base;
-	uint32_t h;
 
 	if (r->ignore)
 		return 1;
@@ -207,14 +209,9 @@ static int j_map_key(void *ctx, const unsigned char *k, size_t len)
 		r->path_bad = true;
 		return 1;
 	}
-	h = r->hstack[r->depth - 1];
-	if (base) {
+	if (base)
 		r->path[r->pathlen++] = '.';
-		h = (h ^ '.') * FNV_PRIME;
-	}
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ k[i]) * FNV_PRIME;
-	r->path_hash = h;
+	r->path_hash = hash_bytes_seed(k, len, r->hstack[r->depth - 1]);
 	memcpy(r->path + r->pathlen, k, len);
 	r->pathlen += len;
 	return 1;
@@ -321,7 +318,7 @@ static int json_line(struct reader *r, const char *line, size_t len)
 		return -1;
 	begin_record(r);
 	r->pathlen = 0;
-	r->path_hash = FNV_BASIS;
+	r->path_hash = 0;
 	r->path_bad = false;
 	r->depth = 0;
 	r->ignore = 0;
