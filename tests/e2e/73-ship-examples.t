@@ -19,7 +19,7 @@ nd = inp["parsers"][0]["ndjson"]
 assert inp["type"] == "filestream" and sys.argv[2] in inp["paths"], inp
 assert nd["target"] == "" and nd["overwrite_keys"] is True, nd
 drops = [e["equals"]["event.action"] for e in inp["processors"][0]["drop_event"]["when"]["or"]]
-assert sorted(drops) == ["snapshot-begin", "snapshot-end"], drops
+assert sorted(drops) == ["refresh", "snapshot-begin", "snapshot-end"], drops
 PY
 ok $? "filebeat.yml: filestream on $LOG, ndjson at the top level with our @timestamp, markers dropped"
 
@@ -32,7 +32,7 @@ assert src["type"] == "file" and sys.argv[2] in src["include"]
 remap = c["transforms"]["flowtop_ecs"]
 assert remap["type"] == "remap" and "parse_json!" in remap["source"] and '."@timestamp" = parse_timestamp!' in remap["source"]
 f = c["transforms"]["flowtop_flows"]
-assert f["inputs"] == ["flowtop_ecs"] and "snapshot-begin" in f["condition"] and "snapshot-end" in f["condition"]
+assert f["inputs"] == ["flowtop_ecs"] and "snapshot-begin" in f["condition"] and "snapshot-end" in f["condition"] and '"refresh"' in f["condition"]
 for s in c["sinks"].values():
     for i in s["inputs"]:
         assert i in c["transforms"] or i in c["sources"], i
@@ -57,6 +57,6 @@ fmt=$(fb "$D/flowtop-parsers.conf" PARSER Time_Format)
 "$PY" -c 'import sys, datetime; datetime.datetime.strptime(sys.argv[1], sys.argv[2].replace("%L", "%f"))' "$ts" "$fmt"
 ok $? "Time_Format $fmt reads a record's @timestamp ($ts)"
 t=$(fb "$D/fluent-bit.conf" FILTER Exclude)
-echo "$t" | grep -q "^\$event\['action'\] " && "$PY" -c 'import re, sys; r = re.compile(sys.argv[1]); assert r.search("snapshot-begin") and r.search("snapshot-end") and not r.search("snapshot") and not r.search("overrun")' "${t#* }"
+echo "$t" | grep -q "^\$event\['action'\] " && "$PY" -c 'import re, sys; r = re.compile(sys.argv[1]); assert r.search("snapshot-begin") and r.search("snapshot-end") and r.search("refresh") and not r.search("snapshot") and not r.search("overrun")' "${t#* }"
 ok $? "fluent-bit.conf: markers dropped, flows and overrun kept"
 done_testing
