@@ -130,20 +130,6 @@ static void draw_status(struct ui *u, uint32_t shown)
 			     /* processes: always the busiest first */
 			     u->procview ? "busiest" : sorter_key_name(u->s.key),
 			     u->s.reverse && !u->procview ? " (reversed)" : "");
-	if (u->t->confirmed_mono) {
-		uint64_t now = clock_mono_ns(), s = now > u->t->confirmed_mono ?
-			(now - u->t->confirmed_mono) / 1000000000u : 0;
-
-		if (s < 100)
-			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %llus ago",
-					      (unsigned long long)s);
-		else if (s < 100 * 60)
-			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %llum ago",
-					      (unsigned long long)(s / 60));
-		else
-			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %lluh ago",
-					      (unsigned long long)(s / 3600));
-	}
 	if (flt[0])
 		n += (size_t)snprintf(st + n, sizeof(st) - n, "  filter %s (Esc clears)", flt);
 	if (u->paused)
@@ -157,8 +143,23 @@ static void draw_status(struct ui *u, uint32_t shown)
 		n += (size_t)snprintf(st + n, sizeof(st) - n, "  bad lines %llu",
 				      (unsigned long long)u->rs->bad);
 	if (u->t->st.full)
-		snprintf(st + n, sizeof(st) - n, "  table full (%u), dropped %llu", u->t->max,
-			 (unsigned long long)u->t->st.full);
+		n += (size_t)snprintf(st + n, sizeof(st) - n, "  table full (%u), dropped %llu",
+				      u->t->max, (unsigned long long)u->t->st.full);
+	/* last: on a narrow terminal it is the one cut off */
+	if (u->t->confirmed_mono) {
+		uint64_t now = clock_mono_ns(), s = now > u->t->confirmed_mono ?
+			(now - u->t->confirmed_mono) / 1000000000u : 0;
+
+		if (s < 100)
+			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %llus ago",
+					      (unsigned long long)s);
+		else if (s < 100 * 60)
+			n += (size_t)snprintf(st + n, sizeof(st) - n, "  refreshed %llum ago",
+					      (unsigned long long)(s / 60));
+		else
+			snprintf(st + n, sizeof(st) - n, "  refreshed %lluh ago",
+				 (unsigned long long)(s / 3600));
+	}
 	put_line(u, 1, st, 0, SCREEN_NORMAL, false);
 }
 
