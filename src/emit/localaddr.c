@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "vec.h"
 
 struct la_addr {
 	uint8_t family;
@@ -37,7 +38,7 @@ void localaddr_free(struct localaddr *la)
 
 int localaddr_add(struct localaddr *la, int family, const void *addr)
 {
-	struct la_addr e = { .family = (uint8_t)family };
+	struct la_addr e = { .family = (uint8_t)family }, *v;
 
 	if (family != AF_INET && family != AF_INET6) {
 		errno = EAFNOSUPPORT;
@@ -46,15 +47,10 @@ int localaddr_add(struct localaddr *la, int family, const void *addr)
 	memcpy(&e.a, addr, family == AF_INET ? 4 : 16);
 	if (localaddr_has(la, family, &e.a))
 		return 0;
-	if (la->n == la->cap) {
-		size_t cap = la->cap ? la->cap * 2 : 16;
-		struct la_addr *v = realloc(la->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		la->v = v;
-		la->cap = cap;
-	}
+	v = vec_room(la->v, &la->cap, la->n + 1, sizeof(*v), 16);
+	if (!v)
+		return -1;
+	la->v = v;
 	la->v[la->n++] = e;
 	return 0;
 }

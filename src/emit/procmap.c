@@ -35,6 +35,7 @@
 #include "notice.h"
 #include "refresh.h"
 #include "utf8.h"
+#include "vec.h"
 
 /* --- tables of entries keyed by a 32-bit number ------------------------------ */
 
@@ -266,15 +267,11 @@ static uint32_t ino_find(const struct procmap *p, uint64_t ino)
  * cost more than the rest of the indexing). */
 static int ino_add(struct procmap *p, uint64_t ino, uint32_t pid)
 {
-	if (p->ino_n == p->ino_cap) {
-		size_t cap = p->ino_cap ? p->ino_cap * 2 : 1024;
-		struct ino_ent *v = realloc(p->ino, cap * sizeof(*v));
+	struct ino_ent *v = vec_room(p->ino, &p->ino_cap, p->ino_n + 1, sizeof(*v), 1024);
 
-		if (!v)
-			return -1;
-		p->ino = v;
-		p->ino_cap = cap;
-	}
+	if (!v)
+		return -1;
+	p->ino = v;
 	p->ino[p->ino_n].ino = ino;
 	p->ino[p->ino_n].pid = pid;
 	p->ino_n++;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 
 enum { S_TCP = 1, S_UDP = 2, S_BOTH = 3 };
 
@@ -137,15 +139,11 @@ void service_free(struct service *s)
 
 static int list_add(struct svc_list *l, uint16_t port, const char *name)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		struct svc_ent *v = realloc(l->v, cap * sizeof(*v));
+	struct svc_ent *v = vec_room(l->v, &l->cap, l->n + 1, sizeof(*v), 256);
 
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return -1;
+	l->v = v;
 	l->v[l->n].port = port;
 	l->v[l->n].order = (uint32_t)l->n;
 	l->v[l->n].name = ecs_name_of(name);

@@ -27,6 +27,7 @@
 #include "htab.h"
 #include "localaddr.h"
 #include "refresh.h"
+#include "vec.h"
 
 
 /* The kernel's TCP state numbers, which inet_diag uses for every transport. */
@@ -230,17 +231,12 @@ static int add_sock(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (d->idiag_family != AF_INET && d->idiag_family != AF_INET6)
 		return MNL_CB_OK;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		struct sent *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v) {
-			c->err = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		s->v = v;
-		s->cap = cap;
+	e = vec_room(s->v, &s->cap, s->n + 1, sizeof(*e), 256);
+	if (!e) {
+		c->err = ENOMEM;
+		return MNL_CB_ERROR;
 	}
+	s->v = e;
 	e = &s->v[s->n];
 	memset(e, 0, sizeof(*e));
 	addr_to_v6(d->idiag_family, d->id.idiag_src, e->lr);
