@@ -38,16 +38,11 @@ void strpool_free(struct strpool *p)
 	free(p);
 }
 
-size_t strpool_sanitize(const char *s, size_t len, char *out, size_t outlen)
-{
-	return utf8_clean_terminal(s, len, out, outlen);
-}
-
 const char *strpool_intern(struct strpool *p, const char *s, size_t len)
 {
 	char buf[STRPOOL_STR_MAX + 1];
 
-	len = strpool_sanitize(s, len, buf, sizeof(buf));
+	len = utf8_clean_terminal(s, len, buf, sizeof(buf));
 	return intern_str(p->in, buf, len);
 }
 

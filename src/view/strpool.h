@@ -55,9 +55,4 @@ size_t strpool_bytes(const struct strpool *p);
 /* Number of distinct strings. */
 size_t strpool_count(const struct strpool *p);
 
-/* What strpool_intern() makes of s[0..len) before storing it, into out
- * (utf8_clean_terminal); cut at a character boundary to fit outlen - 1,
- * NUL-terminated; returns the length written (outlen must be > 0). */
-size_t strpool_sanitize(const char *s, size_t len, char *out, size_t outlen);
-
 #endif
