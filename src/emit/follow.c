@@ -67,7 +67,7 @@ struct table {
 	size_t dump_seen;		/* flows the kernel returned (before filtering) */
 	bool resync_pending;		/* an overrun came during a dump */
 	bool framed;			/* its dump is part of the first frame */
-	uint64_t dump_begun_cpu_ms;	/* the thread's CPU time when it began */
+	uint64_t dump_cpu_us;		/* CPU time spent on the dump in progress */
 	uint64_t dump_done_ms;		/* when the last dump ended */
 	uint64_t dump_cost_ms;		/* CPU time the last whole dump took */
 	bool dump_counters;		/* the dump in progress had counters */
@@ -95,6 +95,11 @@ struct follow {
 	uint64_t round_ms;		/* the clock when the round's reading began:
 					 * one look for all its flows, not one each */
 	bool names_pending;		/* a pass over the table for late names */
+	/* what the last dumps of all tables cost together: the refresh share
+	 * is the whole program's, not each namespace's (a hundred namespaces
+	 * at 1 % each would be a whole core) */
+	uint64_t dump_cost_sum_ms;
+	struct netns_scanner scan;	/* --all-netns: the processes seen */
 };
 
 /* --- flows ---------------------------------------------------------------- */
@@ -205,13 +210,26 @@ static int dump_step(struct table *t);
 
 /* This thread's CPU time: what a dump costs us, the kernel's work to fill
  * its buffers included (it runs in our recv), without the time a loaded
- * machine gives to others, which the monotonic clock would count. */
-static uint64_t cpu_ms(void)
+ * machine gives to others, which the monotonic clock would count.  Summed
+ * over the calls that work on one table's dump only: the dumps of several
+ * namespaces run interleaved. */
+static uint64_t cpu_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* dump_step(), its CPU time counted to t's dump (the kernel fills the
+ * first buffer when asked) */
+static int dump_step_timed(struct table *t)
+{
+	uint64_t c = cpu_us();
+	int rc = dump_step(t);
+
+	t->dump_cpu_us += cpu_us() - c;
+	return rc;
 }
 
 /* A snapshot dump is framed by markers in a plain run and in the first
@@ -225,6 +243,8 @@ static int dump_begin(struct table *t, enum dump_kind kind)
 	t->dumping = true;
 	t->kind = kind;
 	t->nfam = emitter_dump_plan(fl->em, t->fam, &t->df);
+	if (t->ns)
+		t->nfam = netns_dump_plan(t->fam, t->nfam, &t->df);
 	/* a namespace's dump walks the machine's whole table: an empty one
 	 * is done at once (its new flows come as events) */
 	if (t->ns && ctsource_count(t->src, &empty) == 0 && empty == 0)
@@ -232,7 +252,7 @@ static int dump_begin(struct table *t, enum dump_kind kind)
 	t->fam_next = 0;
 	t->dump_seen = 0;
 	t->dump_counters = false;
-	t->dump_begun_cpu_ms = cpu_ms();
+	t->dump_cpu_us = 0;
 	t->gen++;
 	table_use(t);
 	enrich_scan_begin(fl->em->enr);
@@ -241,7 +261,7 @@ static int dump_begin(struct table *t, enum dump_kind kind)
 	if (kind == DUMP_SNAPSHOT && !fl->multi &&
 	    emitter_put_marker(fl->em, FLOW_MARK_SNAPSHOT_BEGIN) < 0)
 		return -1;
-	return dump_step(t);
+	return dump_step_timed(t);
 }
 
 /* An unframed snapshot's end: what a frame's reader would drop, written as
@@ -282,8 +302,8 @@ uint64_t follow_refresh_gap(uint64_t interval_ms, uint64_t cost_ms, bool counter
 
 static uint64_t refresh_due(const struct table *t)
 {
-	return t->dump_done_ms + follow_refresh_gap(t->fl->em->o->interval_ms, t->dump_cost_ms,
-						    t->counters);
+	return t->dump_done_ms + follow_refresh_gap(t->fl->em->o->interval_ms,
+						    t->fl->dump_cost_sum_ms, t->counters);
 }
 
 /* A dump has ended: what it cost decides when the next one comes.  -v
@@ -293,7 +313,9 @@ static void refresh_plan(struct table *t)
 	const struct emit_opts *o = t->fl->em->o;
 	uint64_t was = refresh_due(t) - t->dump_done_ms, gap;
 
-	t->dump_cost_ms = cpu_ms() - t->dump_begun_cpu_ms;
+	t->fl->dump_cost_sum_ms -= t->dump_cost_ms;
+	t->dump_cost_ms = t->dump_cpu_us / 1000;
+	t->fl->dump_cost_sum_ms += t->dump_cost_ms;
 	/* --accounting: counters are what the user asked for */
 	t->counters = t->dump_counters || o->accounting;
 	gap = refresh_due(t) - t->dump_done_ms;
@@ -374,12 +396,17 @@ static int dump_step(struct table *t)
 static int dump_pump(struct table *t)
 {
 	struct emitter *em = t->fl->em;
+	uint64_t c = cpu_us();
 
 	table_use(t);
 	for (int i = 0; i < DUMP_READS && t->dumping &&
 	     output_pending(em->out) <= OUT_HIGH_WATER; i++) {
 		int rc = ctsource_dump_read(t->src, on_dump, t);
+		uint64_t now = cpu_us();
 
+		/* counted before dump_step() may end the dump */
+		t->dump_cpu_us += now - c;
+		c = now;
 		if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (rc < 0)
@@ -387,6 +414,7 @@ static int dump_pump(struct table *t)
 		if (rc == 0 && dump_step(t) < 0)
 			return -1;
 	}
+	t->dump_cpu_us += cpu_us() - c;
 	return 0;
 }
 
@@ -608,6 +636,7 @@ static int table_drop(struct follow *fl, size_t i)
 	/* the resolver may still name one of its flows: it finds no table */
 	/* enrich must not keep a pointer to its sockets */
 	enrich_use_sockmap(em->enr, NULL);
+	fl->dump_cost_sum_ms -= t->dump_cost_ms;
 	for (size_t j = 0; j < em->nns; j++)
 		if (em->ns[j] == t->ns) {
 			netns_watch_close(em->ns[j]);
@@ -633,7 +662,7 @@ static int netns_rescan(struct follow *fl)
 	int rc = 0;
 
 	netns_list_init(&l);
-	if (netns_scan(&l, NULL, NULL) < 0) {
+	if (netns_scan_cached(&fl->scan, &l, NULL, NULL) < 0) {
 		netns_list_release(&l);
 		return 0;	/* /proc unreadable for a moment: next time */
 	}
@@ -876,6 +905,7 @@ int follow_run(struct emitter *em, const sigset_t *stops)
 {
 	struct follow fl = { .em = em, .stops = stops };
 
+	netns_scanner_init(&fl.scan);
 	/* late names come through late_names(); only a process is worth
 	 * looking for again on every refresh dump */
 	if (em->o->enrich.process)
@@ -891,5 +921,6 @@ int follow_run(struct emitter *em, const sigset_t *stops)
 		table_free(fl.t[i]);
 	free(fl.t);
 	free(fl.pfd);
+	netns_scanner_release(&fl.scan);
 	return em->failed ? -1 : 0;
 }

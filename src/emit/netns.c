@@ -13,11 +13,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/nsfs.h>
@@ -110,53 +112,160 @@ static int scan_named(struct netns_list *l, const char *run_dir, dev_t nsdev)
 	return 0;
 }
 
-int netns_scan(struct netns_list *l, const char *run_dir, const char *proc)
-{
-	char path[64];
-	struct dirent *de;
-	dev_t nsdev;
-	DIR *d;
+/* One process as the last scan saw it. */
+struct netns_pid {
+	uint32_t pid;
+	uint64_t dino;			/* its /proc/PID directory's inode */
+	uint64_t ino;			/* its network namespace's inode */
+};
 
-	l->n = 0;
-	if (!proc)
-		proc = "/proc";
-	if (nsfs_dev(&nsdev) < 0 || scan_named(l, run_dir ? run_dir : NETNS_RUN_DIR, nsdev) < 0)
-		return -1;
-	d = opendir(proc);
+void netns_scanner_init(struct netns_scanner *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+}
+
+void netns_scanner_release(struct netns_scanner *sc)
+{
+	free(sc->v);
+	netns_scanner_init(sc);
+}
+
+/* The last scan's entry of pid, or NULL. */
+static const struct netns_pid *pid_find(const struct netns_pid *v, size_t n, uint32_t pid)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid].pid == pid)
+			return &v[mid];
+		if (v[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct netns_pid *)a)->pid, y = ((const struct netns_pid *)b)->pid;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Add pid's namespace ino to l: a new namespace, or a lower pid for one. */
+static int add_pid(struct netns_list *l, const char *proc, uint32_t pid, uint64_t ino)
+{
+	int i = netns_list_find(l, ino);
+
+	if (i < 0) {
+		struct netns_info *ns = list_add(l);
+
+		if (!ns)
+			return -1;
+		ns->ino = ino;
+		ns->pid = pid;
+		snprintf(ns->path, sizeof(ns->path), "%s/%u/ns/net", proc, pid);
+	} else if (!l->v[i].pid || pid < l->v[i].pid) {
+		l->v[i].pid = pid;
+		/* a name's bind mount stays; a pid's file goes with it */
+		if (!l->v[i].name[0])
+			snprintf(l->v[i].path, sizeof(l->v[i].path), "%s/%u/ns/net", proc, pid);
+	}
+	return 0;
+}
+
+/* The processes under proc into l, each one's namespace from sc's memory
+ * where it has seen the process (sc NULL: none); sc then remembers this
+ * scan. */
+static int scan_procs(struct netns_scanner *sc, struct netns_list *l, const char *proc,
+		      dev_t nsdev)
+{
+	struct netns_pid *seen = NULL;
+	size_t n = 0, cap = 0;
+	bool full = !sc || sc->round % NETNS_SCAN_FULL_EVERY == 0;
+	struct dirent *de;
+	char path[64];
+	DIR *d = opendir(proc);
+	int rc = 0;
+
 	if (!d)
 		return -1;
-	while ((de = readdir(d))) {
+	if (sc)
+		sc->stats = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		const struct netns_pid *old = NULL;
 		unsigned long pid;
-		struct stat st;
+		uint64_t ino;
 		char *end;
-		int i;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = strtoul(de->d_name, &end, 10);
 		if (*end || pid == 0 || pid > UINT32_MAX)
 			continue;
-		snprintf(path, sizeof(path), "%s/%lu/ns/net", proc, pid);
-		/* a process that left, or one we may not look at */
-		if (stat(path, &st) < 0 || st.st_dev != nsdev)
-			continue;
-		i = netns_list_find(l, (uint64_t)st.st_ino);
-		if (i < 0) {
-			struct netns_info *ns = list_add(l);
+		if (!full)
+			old = pid_find(sc->v, sc->n, (uint32_t)pid);
+		if (old && old->dino == (uint64_t)de->d_ino) {
+			ino = old->ino;
+		} else {
+			struct stat st;
 
-			if (!ns) {
-				closedir(d);
-				return -1;
+			snprintf(path, sizeof(path), "%s/%lu/ns/net", proc, pid);
+			if (sc)
+				sc->stats++;
+			/* a process that left, or one we may not look at */
+			if (stat(path, &st) < 0 || st.st_dev != nsdev)
+				continue;
+			ino = (uint64_t)st.st_ino;
+		}
+		rc = add_pid(l, proc, (uint32_t)pid, ino);
+		if (rc == 0 && sc) {
+			if (n == cap) {
+				size_t c = cap ? cap * 2 : 256;
+				struct netns_pid *v = realloc(seen, c * sizeof(*v));
+
+				if (!v) {
+					rc = -1;
+					break;
+				}
+				seen = v;
+				cap = c;
 			}
-			ns->ino = (uint64_t)st.st_ino;
-			ns->pid = (uint32_t)pid;
-			snprintf(ns->path, sizeof(ns->path), "%s", path);
-		} else if (!l->v[i].pid || pid < l->v[i].pid) {
-			l->v[i].pid = (uint32_t)pid;
+			seen[n++] = (struct netns_pid){ (uint32_t)pid, (uint64_t)de->d_ino, ino };
 		}
 	}
 	closedir(d);
+	if (rc < 0 || !sc) {
+		free(seen);
+		return rc;
+	}
+	/* proc lists pids in order already; sorting costs nothing then */
+	qsort(seen, n, sizeof(*seen), pid_cmp);
+	free(sc->v);
+	sc->v = seen;
+	sc->n = n;
+	sc->cap = cap;
+	sc->round++;
 	return 0;
+}
+
+int netns_scan_cached(struct netns_scanner *sc, struct netns_list *l, const char *run_dir,
+		      const char *proc)
+{
+	dev_t nsdev;
+
+	l->n = 0;
+	if (nsfs_dev(&nsdev) < 0 || scan_named(l, run_dir ? run_dir : NETNS_RUN_DIR, nsdev) < 0)
+		return -1;
+	return scan_procs(sc, l, proc ? proc : "/proc", nsdev);
+}
+
+int netns_scan(struct netns_list *l, const char *run_dir, const char *proc)
+{
+	return netns_scan_cached(NULL, l, run_dir, proc);
 }
 
 /* Whether fd is a network namespace (NS_GET_NSTYPE, Linux 4.11). */
@@ -280,6 +389,15 @@ int netns_leave(struct netns_visit *v)
 	v->home = -1;
 	errno = e;
 	return rc;
+}
+
+int netns_dump_plan(int fam[2], int n, struct ctsource_dump_filter *df)
+{
+	if (n < 2)
+		return n;
+	fam[0] = AF_UNSPEC;
+	df->l4proto = -1;
+	return 1;
 }
 
 /* --- one watched namespace ------------------------------------------------ */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "container.h"
+#include "ctsource.h"
 #include "flow.h"
 
 #define NETNS_RUN_DIR "/run/netns"	/* where ip-netns(8) names them */
@@ -50,6 +51,30 @@ int netns_list_find(const struct netns_list *l, uint64_t ino);
  * out. */
 int netns_scan(struct netns_list *l, const char *run_dir, const char *proc);
 
+/* What netns_scan_cached() remembers between scans: each process's
+ * namespace, keyed by its pid and the inode of its /proc/PID directory (a
+ * new process under a reused pid has a new one).  Owns its array
+ * (netns_scanner_init / netns_scanner_release). */
+struct netns_pid;
+struct netns_scanner {
+	struct netns_pid *v;		/* sorted by pid */
+	size_t n, cap;
+	unsigned int round;		/* scans so far */
+	size_t stats;			/* namespace files stat(2)ed by the last scan */
+};
+
+void netns_scanner_init(struct netns_scanner *sc);
+void netns_scanner_release(struct netns_scanner *sc);
+
+/* netns_scan(), but a process seen by the last scan of sc is not looked at
+ * again (readdir gives its directory's inode): a rescan of a quiet machine
+ * costs a readdir of proc, not a stat(2) of every process's namespace.
+ * Every NETNS_SCAN_FULL_EVERY-th scan looks at every process, for one
+ * that moved itself into another namespace (unshare(2), setns(2)). */
+#define NETNS_SCAN_FULL_EVERY 16
+int netns_scan_cached(struct netns_scanner *sc, struct netns_list *l, const char *run_dir,
+		      const char *proc);
+
 /* What --netns SPEC names: an ip-netns name (a file in /run/netns), a path
  * to a namespace file (/proc/PID/ns/net, a bind mount), or pid:PID.  Fills
  * ino, path, pid (pid:PID only) and name (looked up in /run/netns by inode
@@ -78,6 +103,15 @@ int netns_enter(struct netns_visit *v, int fd);
  * cannot go back: its next sockets would open in the wrong namespace, so
  * the caller must give up. */
 int netns_leave(struct netns_visit *v);
+
+/* A namespace's dump walks the machine's whole conntrack hash once per
+ * request (the kernel keeps one table for all namespaces and skips the
+ * others' flows as it goes): where the plan (fam, n, df, as
+ * emitter_dump_plan() made it) has one request per family, for the
+ * kernel's protocol filter, it becomes one request of both families, one
+ * walk, and the filter in user space, which runs anyway, does the rest.
+ * Returns the number of requests now in fam. */
+int netns_dump_plan(int fam[2], int n, struct ctsource_dump_filter *df);
 
 /* One watched namespace: who it is, and the sockets opened inside it. */
 struct netns_watch {

@@ -57,6 +57,8 @@ static int dump_one(struct emitter *em, struct ctsource *src, struct counting *c
 	struct ctsource_dump_filter df;
 	int fam[2], n = emitter_dump_plan(em, fam, &df);
 
+	if (c->ns)
+		n = netns_dump_plan(fam, n, &df);
 	for (int i = 0; i < n && !*em->stop; i++)
 		if (ctsource_dump_sync(src, fam[i], &df, count_flow, c, em->stop) < 0)
 			return emitter_fail(em, "cannot read the connection tracking table");

@@ -6,12 +6,12 @@
 # --netns NAME only that one; follow mode picks up a namespace made later
 # and drops a deleted one with destroy records; an overrun in one
 # namespace resyncs it alone.  This machine has other namespaces too (other
-# tests, benchmarks of a million flows): runs that watch all of them keep to
-# the test's addresses (SEL), and every check selects the test's own
-# namespaces by inode; the others are only read.
+# tests, other copies of this one, benchmarks of a million flows): runs that
+# watch all of them keep to the test's addresses (SEL), every check selects
+# the test's own namespaces by inode, and the others are only read.
 . "$(dirname "$0")/lib.sh"
 netns_setup
-plan 34
+plan 36
 
 A=$NS
 B="$NS-b"
@@ -85,6 +85,10 @@ mine "$TMP/all.json" "$INO_B" > "$TMP/b.ours"
 kernel "ip netns exec $B" > "$TMP/b.kernel"
 [ -s "$TMP/b.kernel" ] && diff "$TMP/b.kernel" "$TMP/b.ours" >&2
 ok $? "B: the same flows as conntrack -L in B ($(wc -l < "$TMP/b.kernel"))"
+mine "$TMP/all.json" "$INO_U" > "$TMP/u.ours"
+kernel "nsenter -t $UPID -n" > "$TMP/u.kernel"
+[ -s "$TMP/u.kernel" ] && diff "$TMP/u.kernel" "$TMP/u.ours" >&2
+ok $? "the unnamed namespace: the same flows as conntrack -L in it ($(wc -l < "$TMP/u.kernel"))"
 n=$(jq -c "select(.source.port == 611 and .destination.port == 443) | .conntrack.netns.inode" \
 	"$TMP/all.json" | grep -cx -e "$INO_A" -e "$INO_B")
 is "$n" 2 "the same tuple in A and B: two flows, one in each"
@@ -116,8 +120,12 @@ if [ -s "$SCHEMA" ]; then
 else
 	ok 0 "# SKIP no ECS schema (scripts/install-deps fetches it)"
 fi
-n=$(jq -c 'select(.source.port == 622 and .destination.port == 53)' "$TMP/all.json" | wc -l)
+n=$(jq -c "select(.conntrack.netns.inode == $INO_A and .source.port == 622 and .destination.port == 53)" \
+	"$TMP/all.json" | wc -l)
 is "$n" 1 "each namespace once: A's own flow is written once"
+n=$(jq -r '.conntrack.netns.inode' "$TMP/all.json" | sort | uniq -c | awk '$1 > 0 { print $2 }' |
+	grep -cx -e "$INO_A" -e "$INO_B" -e "$INO_U")
+is "$n" 3 "A, B and the unnamed namespace, each found by the scan"
 
 # --- --netns -----------------------------------------------------------------
 "$EMIT" --netns "$A" --once -n --no-geoip > "$TMP/a.json" 2>"$TMP/a.err"

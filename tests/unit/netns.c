@@ -79,6 +79,33 @@ int main(void)
 			if (l.v[k].ino == l.v[j].ino)
 				ok(0, "namespace %llu listed twice", (unsigned long long)l.v[k].ino);
 	ok(netns_scan(&l, dir, "/nonexistent-proc") < 0, "an unreadable proc: -1");
+
+	/* a rescan looks only at processes it has not seen */
+	{
+		struct netns_scanner sc;
+		size_t first, n0;
+		int j, rc;
+
+		netns_scanner_init(&sc);
+		rc = netns_scan_cached(&sc, &l, dir, NULL);
+		first = sc.stats;
+		n0 = l.n;
+		ok(rc == 0 && first > 0, "the first scan looks at every process (%zu)", first);
+		rc = netns_scan_cached(&sc, &l, dir, NULL);
+		ok(rc == 0 && sc.stats < first, "the next one only at new ones (%zu of %zu)",
+		   sc.stats, first);
+		j = netns_list_find(&l, self);
+		ok(j >= 0 && l.v[j].pid && l.v[j].pid <= (uint32_t)getpid() && l.n + 1 >= n0,
+		   "and still finds our namespace with its lowest pid");
+		for (unsigned int r = sc.round; r % NETNS_SCAN_FULL_EVERY; r++)
+			netns_scan_cached(&sc, &l, dir, NULL);
+		rc = netns_scan_cached(&sc, &l, dir, NULL);
+		ok(rc == 0 && sc.stats > first / 2, "every %u scans, all of them again (%zu)",
+		   NETNS_SCAN_FULL_EVERY, sc.stats);
+		rc = netns_scan_cached(&sc, &l, dir, "/nonexistent-proc");
+		ok(rc < 0 && sc.n > 0, "an unreadable proc: -1, the memory kept");
+		netns_scanner_release(&sc);
+	}
 	netns_list_release(&l);
 	unlink(path);
 	rmdir(dir);
