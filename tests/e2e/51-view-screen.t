@@ -8,24 +8,13 @@ command -v tmux >/dev/null || skip_all "tmux not installed"
 plan 27
 
 tmux_setup
-# a session that outlives the test's own, so that killing one never ends
-# the server while the next one starts
-tm new-session -d -s keep "sleep 600"
-# start CMD: run CMD in a fresh 120x30 pane through a shell that records the
-# terminal settings after it ends
-start() {
-	tm kill-session -t v 2>/dev/null
-	tm new-session -d -s v -x 120 -y 30 \
-		"export LANG=C.UTF-8 TERM=screen; stty -a > $TMP/stty.before; $*; echo rc=\$? > $TMP/rc; stty -a > $TMP/stty.after; sleep 30"
-	tm set-option -t v remain-on-exit on >/dev/null
-}
 # flow rows of the pane: lines after the heading, up to the key line
 rows() { screen | sed -n '4,29p' | sed 's/ *$//' | grep -v '^$'; }
 
 "$TOP/scripts/view-gen" --flows 60 --seed 3 > "$TMP/s.ndjson"
 "$VIEW" --batch --width 120 "$TMP/s.ndjson" > "$TMP/batch"
 
-start "cat $TMP/s.ndjson | $VIEW 2>$TMP/err"
+tmux_start 120 30 "cat $TMP/s.ndjson | $VIEW 2>$TMP/err"
 wait_screen 'stream ended'
 ok $? "replayed stream shown, end of stream said"
 screen | head -1 | grep -q '^Kernel netfilter TCP/UDP flow statistics, \[+0\]'
@@ -117,7 +106,7 @@ ok $? "terminal settings restored after q"
 # pause: a live stream keeps coming, the display holds still
 mkfifo "$TMP/fifo"
 rm -f "$TMP/rc" "$TMP/stty.after"
-start "sh -c 'echo \$\$ > $TMP/pid; exec $VIEW $TMP/fifo 2>$TMP/err'"
+tmux_start 120 30 "sh -c 'echo \$\$ > $TMP/pid; exec $VIEW $TMP/fifo 2>$TMP/err'"
 exec 7>"$TMP/fifo"
 head -20 "$TMP/s.ndjson" >&7
 wait_screen 'flows 19/19'

@@ -12,25 +12,12 @@ command -v tmux >/dev/null || skip_all "tmux not installed"
 plan 32
 
 tmux_setup
-# a session that outlives the test's own, so that killing one never ends
-# the server while the next one starts
-tm new-session -d -s keep "sleep 600"
-# start W H CMD: CMD in a fresh W x H pane; its status lands in $TMP/rc
-start() {
-	local w=$1 h=$2
-	shift 2
-	rm -f "$TMP/rc"
-	tm kill-session -t v 2>/dev/null
-	tm new-session -d -s v -x "$w" -y "$h" \
-		"export LANG=C.UTF-8 TERM=screen; $*; echo rc=\$? > $TMP/rc; sleep 30"
-	tm set-option -t v remain-on-exit on >/dev/null
-}
 bottom() { screen | tail -1; }
 
 "$TOP/scripts/view-gen" --flows 60 --seed 3 > "$TMP/s.ndjson"
 
 # --- 120 columns: the default layout, keys ----------------------------------
-start 120 30 "$VIEW $TMP/s.ndjson"
+tmux_start 120 30 "$VIEW $TMP/s.ndjson"
 wait_screen 'stream ended'
 screen | sed -n 3p | grep -q 'SENT.*RECV.*\[PID/PROCESS\]:FAMILY:TRANSPORT\[STATE\]:APP -> SOURCE => DESTINATION'
 ok $? "default view: a column heading that names the parts of the line"
@@ -110,7 +97,7 @@ is "$(cat "$TMP/rc" 2>/dev/null)" "rc=0" "F10 quits"
 
 # --- 80 columns: the compact layout keeps the destination in view ----------
 "$VIEW" --batch --width 0 "$TMP/s.ndjson" | sed 1d | sed 's/.* => //; s/ (.*//' > "$TMP/dst"
-start 80 24 "$VIEW $TMP/s.ndjson"
+tmux_start 80 24 "$VIEW $TMP/s.ndjson"
 wait_screen 'stream ended'
 screen | sed -n 3p | grep -q 'PROCESS.*STATE.*DESTINATION'
 ok $? "80 columns: the compact heading"
@@ -123,7 +110,7 @@ T='"@timestamp":"2026-11-29T14:10:30.000000Z"'
 for i in 1 2 3; do
 	echo "{$T,\"event\":{\"action\":\"new\"},\"network\":{\"type\":\"ipv4\",\"transport\":\"udp\"},\"source\":{\"ip\":\"10.0.0.$i\",\"port\":1$i},\"destination\":{\"ip\":\"10.0.0.9\",\"port\":53},\"process\":{\"pid\":4$i,\"name\":\"dig\"},\"conntrack\":{\"id\":$i}}"
 done > "$TMP/nocount"
-start 120 30 "$VIEW $TMP/nocount"
+tmux_start 120 30 "$VIEW $TMP/nocount"
 wait_screen 'stream ended'
 tm send-keys -t v Tab
 wait_screen 'PID *PROCESS *FLOWS'
@@ -132,7 +119,7 @@ ok $? "per-process view without counters: '-', not 0"
 
 # --- the rows follow the table: no stale sort or sums after a change ------
 mkfifo "$TMP/fifo"
-start 120 30 "$VIEW $TMP/fifo"
+tmux_start 120 30 "$VIEW $TMP/fifo"
 exec 7>"$TMP/fifo"
 cat "$TMP/nocount" >&7
 wait_screen 'flows 3/3'
@@ -149,10 +136,10 @@ exec 7>&-
 # --- the empty screen's advice ---------------------------------------------
 echo "{$T,\"event\":{\"action\":\"snapshot-begin\"}}" > "$TMP/empty"
 echo "{$T,\"event\":{\"action\":\"snapshot-end\"}}" >> "$TMP/empty"
-start 120 30 "$VIEW $TMP/empty"
+tmux_start 120 30 "$VIEW $TMP/empty"
 wait_screen "run 'flowtop --track'"
 ok $? "empty table: advice to track"
-start 120 30 "$VIEW --tracked $TMP/empty"
+tmux_start 120 30 "$VIEW --tracked $TMP/empty"
 wait_screen 'No flows yet'
 ! screen | grep -q "run 'flowtop --track'"
 ok $? "empty table with --tracked (what flowtop --track passes): no advice to do it again"
@@ -168,7 +155,7 @@ EMIT
 chmod +x "$TMP/emit"
 if [ -x "$TOP/flowtop" ] && [ "$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then
 	# in a namespace of its own: flowtop asks nftables about its table
-	start 120 30 "FLOWTOP_EMIT=$TMP/emit unshare -n $TOP/flowtop"
+	tmux_start 120 30 "FLOWTOP_EMIT=$TMP/emit unshare -n $TOP/flowtop"
 	wait_screen 'flows 3/3'
 	tm send-keys -t v C-c
 	wait_screen 'flowtop-emit: stopped (test)'

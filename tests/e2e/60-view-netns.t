@@ -15,15 +15,6 @@ command -v tmux >/dev/null || skip_all "tmux not installed"
 plan 26
 
 tmux_setup
-tm new-session -d -s keep "sleep 600"
-# start W H CMD: CMD in a fresh W x H pane
-start() {
-	local w=$1 h=$2
-	shift 2
-	tm kill-session -t v 2>/dev/null
-	tm new-session -d -s v -x "$w" -y "$h" "export LANG=C.UTF-8 TERM=screen; $*; sleep 30"
-	tm set-option -t v remain-on-exit on >/dev/null
-}
 rows() { screen | sed '1,3d;$d' | sed 's/ *$//' | grep -v '^$'; }
 
 CID=a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6abcd
@@ -59,7 +50,7 @@ H='{"inode":4026531840}'
 } > "$TMP/ns.ndjson"
 
 # --- 200 columns: the namespace in front of every line ---------------------
-start 200 30 "$VIEW --linger 0 $TMP/ns.ndjson"
+tmux_start 200 30 "$VIEW --linger 0 $TMP/ns.ndjson"
 wait_screen 'stream ended'
 ok $? "the stream is read to its end"
 screen | sed -n 2p | grep -q 'flows 5/5 .*overruns 1'
@@ -125,7 +116,7 @@ tm send-keys -t v Escape Tab
 wait_screen '^ flows [0-9]'
 
 # --- 80 columns: compact, the namespace last, the first column to go --------
-start 80 30 "$VIEW --linger 0 $TMP/ns.ndjson"
+tmux_start 80 30 "$VIEW --linger 0 $TMP/ns.ndjson"
 wait_screen 'stream ended'
 ! screen | grep -q NETNS && rows | grep -q '^\[4242/nginx\] *tcp .*198\.51\.100\.4:8443'
 ok $? "narrow: no namespace column in view, the destination is"
@@ -176,7 +167,7 @@ else
 		cat "$TMP/real.out" "$TMP/emit.err" >&2
 	# follow mode on the screen: a flow that ends in one namespace leaves
 	# its twin in the other
-	start 200 30 "$EMIT -n --no-geoip --netns $NS --netns $B2 2>$TMP/follow.err | $VIEW --linger 0"
+	tmux_start 200 30 "$EMIT -n --no-geoip --netns $NS --netns $B2 2>$TMP/follow.err | $VIEW --linger 0"
 	wait_screen "^$B2 .*192\.0\.2\.1:611 => 198\.51\.100\.1:443" &&
 		wait_screen "^$NS .*192\.0\.2\.1:611 => 198\.51\.100\.1:443" &&
 		ip netns exec "$NS" conntrack -D -s 192.0.2.1 >/dev/null 2>&1 &&

@@ -152,6 +152,21 @@ tmux_setup() {
 }
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 screen() { tm capture-pane -p -t v; }
+# tmux_start W H CMD: CMD in a fresh W x H pane "v" (LANG=C.UTF-8,
+# TERM=screen) that stays on screen when CMD ends; CMD's status lands in
+# $TMP/rc as rc=N, the terminal settings before and after it in
+# $TMP/stty.before and $TMP/stty.after.  A session "keep" outlives each
+# pane's, so that killing one never ends the server while the next starts.
+tmux_start() {
+	local w=$1 h=$2
+	shift 2
+	rm -f "$TMP/rc" "$TMP/stty.after"
+	tm has-session -t keep 2>/dev/null || tm new-session -d -s keep "sleep 600"
+	tm kill-session -t v 2>/dev/null
+	tm new-session -d -s v -x "$w" -y "$h" \
+		"export LANG=C.UTF-8 TERM=screen; stty -a > $TMP/stty.before; $*; echo rc=\$? > $TMP/rc; stty -a > $TMP/stty.after; sleep 30"
+	tm set-option -t v remain-on-exit on >/dev/null
+}
 _wait_pane() {  # _wait_pane shown|gone PATTERN
 	local i
 	for i in $(seq "${WAIT_TICKS:-60}"); do
