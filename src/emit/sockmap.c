@@ -457,23 +457,6 @@ bool sockmap_find_exact(struct sockmap *m, uint8_t l4proto, int family,
 	return e != NULL;
 }
 
-bool sockmap_find_bound(struct sockmap *m, uint8_t l4proto, int family,
-			const union flow_addr *laddr, uint16_t lport,
-			struct sockmap_sock *out)
-{
-	struct sockset *s = ready_set(m, l4proto);
-	uint8_t l[16];
-	const struct sent *e;
-
-	if (!s)
-		return false;
-	addr_to_v6(family, laddr, l);
-	e = bound_key(s, l, lport);
-	if (e)
-		fill(e, out);
-	return e != NULL;
-}
-
 static bool try_flow(struct sockmap *m, const struct sockset *s, const struct flow *f,
 		     struct sockmap_sock *out)
 {

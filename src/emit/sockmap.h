@@ -79,11 +79,6 @@ bool sockmap_find_exact(struct sockmap *m, uint8_t l4proto, int family,
 			const union flow_addr *raddr, uint16_t rport,
 			struct sockmap_sock *out);
 
-/* A listening or unconnected socket bound to laddr:lport or the wildcard. */
-bool sockmap_find_bound(struct sockmap *m, uint8_t l4proto, int family,
-			const union flow_addr *laddr, uint16_t lport,
-			struct sockmap_sock *out);
-
 /* Number of sockets in the current snapshot of one transport. */
 size_t sockmap_count(const struct sockmap *m, uint8_t l4proto);
 
