@@ -277,7 +277,7 @@ static bool key_equal(const struct flowtab *t, const struct flowtab_entry *e,
 
 static uint32_t *bucket_of(struct flowtab *t, const struct flowtab_entry *e)
 {
-	return &t->buckets[e->khash & (t->nbuckets - 1)];
+	return &t->buckets[entry_hash(t, e) & (t->nbuckets - 1)];
 }
 
 static int lookup(struct flowtab *t, const struct flow *f, bool by_id)
@@ -285,7 +285,7 @@ static int lookup(struct flowtab *t, const struct flow *f, bool by_id)
 	uint32_t h = rec_hash(f, by_id);
 
 	for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i; i = t->e[i - 1].hnext)
-		if (t->e[i - 1].khash == h && key_equal(t, &t->e[i - 1], f, by_id))
+		if (key_equal(t, &t->e[i - 1], f, by_id))
 			return (int)(i - 1);
 	return -1;
 }
@@ -599,7 +599,6 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 		free_slot(t, (uint32_t)i);
 		return -1;
 	}
-	e->khash = entry_hash(t, e);
 	head = bucket_of(t, e);
 	e->hnext = *head;
 	*head = (uint32_t)i + 1;
