@@ -60,8 +60,19 @@ struct rwait {
 	struct flow_key w;
 };
 
+/* A place in a doubly-linked list, first in the struct it links: a cache
+ * entry in its state's list, a query in the list of young ones. */
+struct rlink {
+	struct rlink *prev, *next;
+};
+
+struct rlist {
+	struct rlink *head, *tail;
+	unsigned int n;
+};
+
 struct rentry {
-	struct rentry *prev, *next;		/* list of its state, MRU first */
+	struct rlink link;			/* list of its state, MRU first */
 	uint8_t family, state;
 	bool refresh;				/* positive, a new query pending */
 	bool overflow;				/* waiters were left out */
@@ -73,11 +84,6 @@ struct rentry {
 	unsigned int nwait;
 };
 
-struct rlist {
-	struct rentry *head, *tail;
-	unsigned int n;
-};
-
 /* A queued query; the entry is found again by address when it is sent, so
  * one evicted meanwhile costs nothing. */
 struct rreq {
@@ -87,12 +93,12 @@ struct rreq {
 
 /* What a query in flight carries. */
 struct rquery {
+	struct rlink ylink;			/* list of young queries */
 	struct resolver *r;
 	struct rreq q;
 	unsigned int gen;			/* channel generation */
 	bool young;				/* on the list of young queries */
 	uint64_t sent;				/* monotonic ns */
-	struct rquery *yprev, *ynext;
 };
 
 struct hent {
@@ -125,8 +131,7 @@ struct resolver {
 	struct rreq *ring;			/* RESOLVER_QUEUE_MAX */
 	unsigned int qhead, qlen;
 	unsigned int inflight, max_inflight;
-	struct rquery *young, *young_tail;	/* oldest first */
-	unsigned int nyoung;
+	struct rlist young;			/* rquery, oldest first */
 	uint64_t rtt;				/* ns, smoothed, of answers */
 	struct rwait *ready, **ready_tail;
 	unsigned int nwait;
@@ -313,37 +318,53 @@ static struct rlist *list_of(struct resolver *r, int state)
 	return state == ST_POSITIVE ? &r->pos : state == ST_NEGATIVE ? &r->neg : &r->pend;
 }
 
-static void list_unlink(struct rlist *l, struct rentry *e)
+static void list_unlink(struct rlist *l, struct rlink *x)
 {
-	if (e->prev)
-		e->prev->next = e->next;
+	if (x->prev)
+		x->prev->next = x->next;
 	else
-		l->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
+		l->head = x->next;
+	if (x->next)
+		x->next->prev = x->prev;
 	else
-		l->tail = e->prev;
-	e->prev = e->next = NULL;
+		l->tail = x->prev;
+	x->prev = x->next = NULL;
 	l->n--;
 }
 
-static void list_push(struct rlist *l, struct rentry *e)
+/* Put x first (front) or last. */
+static void list_add(struct rlist *l, struct rlink *x, bool front)
 {
-	e->prev = NULL;
-	e->next = l->head;
-	if (l->head)
-		l->head->prev = e;
+	struct rlink **end = front ? &l->head : &l->tail, *old = *end;
+
+	x->prev = front ? NULL : old;
+	x->next = front ? old : NULL;
+	if (!old)
+		l->head = l->tail = x;
+	else if (front)
+		old->prev = x;
 	else
-		l->tail = e;
-	l->head = e;
+		old->next = x;
+	*end = x;
 	l->n++;
+}
+
+/* The entry or query whose link x is (its first member), or NULL. */
+static struct rentry *entry_of(struct rlink *x)
+{
+	return (struct rentry *)x;
+}
+
+static struct rquery *query_of(struct rlink *x)
+{
+	return (struct rquery *)x;
 }
 
 static void entry_move(struct resolver *r, struct rentry *e, int state)
 {
-	list_unlink(list_of(r, e->state), e);
+	list_unlink(list_of(r, e->state), &e->link);
 	e->state = (uint8_t)state;
-	list_push(list_of(r, state), e);
+	list_add(list_of(r, state), &e->link, true);
 }
 
 static void waiters_free(struct resolver *r, struct rentry *e)
@@ -362,7 +383,7 @@ static void waiters_free(struct resolver *r, struct rentry *e)
 static void entry_remove(struct resolver *r, struct rentry *e)
 {
 	htab_del(&r->cache, addr_hash(e->family, &e->a), (uintptr_t)e);
-	list_unlink(list_of(r, e->state), e);
+	list_unlink(list_of(r, e->state), &e->link);
 	waiters_free(r, e);
 	free(e->name);
 	free(e);
@@ -371,9 +392,9 @@ static void entry_remove(struct resolver *r, struct rentry *e)
 static void enforce_bounds(struct resolver *r)
 {
 	while (r->pos.n > RESOLVER_POS_MAX)
-		entry_remove(r, r->pos.tail);
+		entry_remove(r, entry_of(r->pos.tail));
 	while (r->neg.n > RESOLVER_NEG_MAX)
-		entry_remove(r, r->neg.tail);
+		entry_remove(r, entry_of(r->neg.tail));
 }
 
 /* The waiting flows of an entry that got its name go to the ready list. */
@@ -575,16 +596,8 @@ static void young_unlink(struct resolver *r, struct rquery *qq)
 {
 	if (!qq->young)
 		return;
-	if (qq->yprev)
-		qq->yprev->ynext = qq->ynext;
-	else
-		r->young = qq->ynext;
-	if (qq->ynext)
-		qq->ynext->yprev = qq->yprev;
-	else
-		r->young_tail = qq->yprev;
+	list_unlink(&r->young, &qq->ylink);
 	qq->young = false;
-	r->nyoung--;
 }
 
 /* How long a query keeps its slot. */
@@ -601,15 +614,15 @@ static void young_age(struct resolver *r, uint64_t now)
 {
 	uint64_t age = slot_ns(r);
 
-	while (r->young && now - r->young->sent >= age)
-		young_unlink(r, r->young);
+	while (r->young.head && now - query_of(r->young.head)->sent >= age)
+		young_unlink(r, query_of(r->young.head));
 }
 
 /* Send queued queries while there is a free slot. */
 static void pump(struct resolver *r)
 {
 	young_age(r, clock_mono_ns());
-	while (r->nyoung < r->max_inflight && r->inflight < r->max_inflight * RESOLVER_ALL_FACTOR &&
+	while (r->young.n < r->max_inflight && r->inflight < r->max_inflight * RESOLVER_ALL_FACTOR &&
 	       r->qlen > 0 && !r->closing) {
 		struct rreq q = r->ring[r->qhead];
 		struct rentry *e;
@@ -720,14 +733,7 @@ static void send_query(struct resolver *r, const struct rreq *q)
 	qq->gen = r->gen;
 	qq->sent = clock_mono_ns();
 	qq->young = true;
-	qq->ynext = NULL;
-	qq->yprev = r->young_tail;
-	if (r->young_tail)
-		r->young_tail->ynext = qq;
-	else
-		r->young = qq;
-	r->young_tail = qq;
-	r->nyoung++;
+	list_add(&r->young, &qq->ylink, false);
 	ptr_qname(q->family, &q->a, qname, sizeof(qname));
 	r->inflight++;
 	if (r->inflight > r->st.peak_inflight)
@@ -855,7 +861,7 @@ static void channel_renew(struct resolver *r)
 	read_nameservers(r);
 	ares_destroy(old);	/* its queries come back through on_answer */
 	/* what failed with the old servers is asked of the new ones */
-	for (struct rentry *e = r->neg.head; e; e = e->next)
+	for (struct rentry *e = entry_of(r->neg.head); e; e = entry_of(e->link.next))
 		if (e->failed)
 			e->expire = 0;
 	if (r->verbose)
@@ -874,11 +880,11 @@ static void hosts_renew(struct resolver *r)
 		r->retired = r->hosts;
 	}
 	r->hosts = h;
-	for (e = r->pend.head; e && h; e = next) {
+	for (e = entry_of(r->pend.head); e && h; e = next) {
 		const char *name = hosts_find(h, e->family, &e->a);
 		char *copy;
 
-		next = e->next;
+		next = entry_of(e->link.next);
 		if (name && (copy = strdup(name)))
 			set_positive(r, e, copy, r->ttl_min);
 	}
@@ -975,9 +981,9 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 				if (!ask(r, family, a))
 					e->refresh = false;
 			}
-			if (r->pos.head != e) {
-				list_unlink(&r->pos, e);
-				list_push(&r->pos, e);
+			if (r->pos.head != &e->link) {
+				list_unlink(&r->pos, &e->link);
+				list_add(&r->pos, &e->link, true);
 			}
 			return e->name;
 		case ST_NEGATIVE:
@@ -1017,7 +1023,7 @@ const char *resolver_lookup(struct resolver *r, int family, const union flow_add
 		free(e);
 		return NULL;
 	}
-	list_push(&r->pend, e);
+	list_add(&r->pend, &e->link, true);
 	check_files(r, clock_mono_ns());
 	if (!ask(r, family, a)) {
 		entry_remove(r, e);
@@ -1107,8 +1113,8 @@ int resolver_timeout_ms(const struct resolver *r)
 	if (tp)
 		ms = (int)(tp->tv_sec * 1000 + (tp->tv_usec + 999) / 1000);
 	/* a slot that frees up for the queue */
-	if (r->qlen > 0 && r->young && r->nyoung >= r->max_inflight) {
-		uint64_t now = clock_mono_ns(), end = r->young->sent + slot_ns(r);
+	if (r->qlen > 0 && r->young.head && r->young.n >= r->max_inflight) {
+		uint64_t now = clock_mono_ns(), end = query_of(r->young.head)->sent + slot_ns(r);
 		int y = now >= end ? 0 : (int)((end - now + 999999) / 1000000);
 
 		if (ms < 0 || y < ms)
@@ -1164,7 +1170,7 @@ void resolver_stats(const struct resolver *r, struct resolver_stats *st)
 	*st = r->st;
 	st->inflight = r->inflight;
 	st->queued = r->qlen;
-	st->young = r->nyoung;
+	st->young = r->young.n;
 	st->positive = r->pos.n;
 	st->negative = r->neg.n;
 	st->pending = r->pend.n;
