@@ -39,6 +39,8 @@ struct emit_opts {
 	const char **netns;		/* --netns SPECs (argv's strings) */
 	size_t n_netns;
 	bool all_netns;			/* --all-netns */
+	const char **netns_filter;	/* --netns-filter PATTERNs (argv's) */
+	size_t n_netns_filter;
 };
 
 struct netns_watch;

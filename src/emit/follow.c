@@ -674,7 +674,8 @@ static int netns_rescan(struct follow *fl)
 		struct table *t;
 		const char *what;
 
-		if (table_of(fl, l.v[i].ino))
+		if (table_of(fl, l.v[i].ino) ||
+		    !netns_scanner_selects(&fl->scan, o->netns_filter, o->n_netns_filter, &l.v[i]))
 			continue;
 		if (!(w = malloc(sizeof(*w))))
 			break;

@@ -101,6 +101,9 @@ static void usage(void)
 	       "      --netns SPEC        watch that namespace instead of this one: a name\n"
 	       "                          in /run/netns, a path, or pid:PID (repeatable)\n"
 	       "      --all-netns         watch every network namespace on the machine\n"
+	       "      --netns-filter PAT  with --all-netns, only namespaces whose name,\n"
+	       "                          container name or id, or inode PAT matches\n"
+	       "                          (a glob; an id prefix of 12+; repeatable)\n"
 	       "\n"
 	       "  -v, --verbose           say more on stderr\n"
 	       "  -q, --quiet             no notices on stderr, only errors\n"
@@ -153,7 +156,7 @@ static void list_fields(const char *how)
 enum {
 	OPT_SRC = 256, OPT_DST, OPT_NO_PROCESS, OPT_NO_GEOIP, OPT_GEOIP_DB,
 	OPT_DNS_TIMEOUT, OPT_LIST_FIELDS, OPT_NO_KFILTER, OPT_NO_HEADER, OPT_COMMUNITY_SEED,
-	OPT_NETNS, OPT_ALL_NETNS,
+	OPT_NETNS, OPT_ALL_NETNS, OPT_NETNS_FILTER,
 };
 
 static const struct option long_opts[] = {
@@ -181,6 +184,7 @@ static const struct option long_opts[] = {
 	{ "no-kernel-filter", no_argument, NULL, OPT_NO_KFILTER },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "all-netns", no_argument, NULL, OPT_ALL_NETNS },
+	{ "netns-filter", required_argument, NULL, OPT_NETNS_FILTER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "list-fields", optional_argument, NULL, OPT_LIST_FIELDS },
@@ -404,6 +408,18 @@ static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 		o->all_netns = true;
 		return true;
 	}
+	if (c == OPT_NETNS_FILTER) {
+		if (!*arg)
+			notice_usage("%s", "bad value for --netns-filter '': want a pattern");
+		v = realloc(o->netns_filter, (o->n_netns_filter + 1) * sizeof(*v));
+		if (!v) {
+			notice_error("cannot start: %s", strerror(errno));
+			exit(1);
+		}
+		o->netns_filter = v;
+		o->netns_filter[o->n_netns_filter++] = arg;
+		return true;
+	}
 	if (c != OPT_NETNS)
 		return false;
 	if (!strncmp(arg, "pid:", 4) && num_parse_uint(arg + 4, 1, UINT32_MAX, 0, &pid) < 0)
@@ -448,6 +464,8 @@ static void parse_args(int argc, char **argv, struct emit_opts *o)
 		notice_usage("%s", "--quiet and --verbose exclude each other");
 	if (o->n_netns && o->all_netns)
 		notice_usage("%s", "--netns and --all-netns exclude each other");
+	if (o->n_netns_filter && !o->all_netns)
+		notice_usage("%s", "--netns-filter needs --all-netns");
 	/* the sysctls are each namespace's own: only ours would change */
 	if (o->accounting && (o->n_netns || o->all_netns))
 		notice_usage("%s", "--accounting cannot be combined with --netns or --all-netns");
@@ -541,7 +559,8 @@ static int kernel_open(struct emitter *em, struct acct *acct)
 	if (o->n_netns || o->all_netns) {
 		struct netns_watch_opts wo = { !o->once, o->bufsize, NULL, o->enrich.process };
 
-		em->ns = netns_watch_start(o->netns, o->n_netns, o->all_netns, &wo, &em->nns);
+		em->ns = netns_watch_start(o->netns, o->n_netns, o->all_netns, o->netns_filter,
+					   o->n_netns_filter, &wo, &em->nns);
 		return em->ns ? 0 : -1;
 	}
 	em->src = ctsource_new();

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -127,7 +128,31 @@ void netns_scanner_init(struct netns_scanner *sc)
 void netns_scanner_release(struct netns_scanner *sc)
 {
 	free(sc->v);
+	free(sc->skip);
 	netns_scanner_init(sc);
+}
+
+bool netns_scanner_selects(struct netns_scanner *sc, const char *const *pats, size_t n,
+			   const struct netns_info *ns)
+{
+	if (!n)
+		return true;
+	for (size_t i = 0; i < sc->nskip; i++)
+		if (sc->skip[i] == ns->ino)
+			return false;
+	if (netns_filter_match(pats, n, ns, NULL))
+		return true;
+	if (sc->nskip == sc->skipcap) {
+		size_t c = sc->skipcap ? sc->skipcap * 2 : 16;
+		uint64_t *v = realloc(sc->skip, c * sizeof(*v));
+
+		if (!v)
+			return false;	/* asked again at the next scan */
+		sc->skip = v;
+		sc->skipcap = c;
+	}
+	sc->skip[sc->nskip++] = ns->ino;
+	return false;
 }
 
 /* The last scan's entry of pid, or NULL. */
@@ -256,11 +281,19 @@ int netns_scan_cached(struct netns_scanner *sc, struct netns_list *l, const char
 		      const char *proc)
 {
 	dev_t nsdev;
+	size_t k = 0;
 
 	l->n = 0;
-	if (nsfs_dev(&nsdev) < 0 || scan_named(l, run_dir ? run_dir : NETNS_RUN_DIR, nsdev) < 0)
+	if (nsfs_dev(&nsdev) < 0 || scan_named(l, run_dir ? run_dir : NETNS_RUN_DIR, nsdev) < 0 ||
+	    scan_procs(sc, l, proc ? proc : "/proc", nsdev) < 0)
 		return -1;
-	return scan_procs(sc, l, proc ? proc : "/proc", nsdev);
+	/* forget the passed-over namespaces that are gone */
+	for (size_t i = 0; sc && i < sc->nskip; i++)
+		if (netns_list_find(l, sc->skip[i]) >= 0)
+			sc->skip[k++] = sc->skip[i];
+	if (sc)
+		sc->nskip = k;
+	return 0;
 }
 
 int netns_scan(struct netns_list *l, const char *run_dir, const char *proc)
@@ -540,7 +573,36 @@ static void raise_nofile(void)
 	}
 }
 
+bool netns_filter_match(const char *const *pats, size_t n, const struct netns_info *ns,
+			const struct container *ct)
+{
+	struct container own;
+	char ino[24];
+
+	if (!n)
+		return true;
+	if (!ct) {
+		memset(&own, 0, sizeof(own));
+		if (ns->pid)
+			container_of_pid(NULL, ns->pid, &own);
+		ct = &own;
+	}
+	snprintf(ino, sizeof(ino), "%llu", (unsigned long long)ns->ino);
+	for (size_t i = 0; i < n; i++) {
+		const char *p = pats[i];
+		size_t len = strlen(p);
+
+		if ((ns->name[0] && fnmatch(p, ns->name, 0) == 0) || !strcmp(p, ino) ||
+		    (ct->name[0] && fnmatch(p, ct->name, 0) == 0) ||
+		    (ct->id[0] && (fnmatch(p, ct->id, 0) == 0 ||
+				   (len >= 12 && !strncmp(ct->id, p, len)))))
+			return true;
+	}
+	return false;
+}
+
 struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, bool all,
+				       const char *const *filter, size_t nfilter,
 				       const struct netns_watch_opts *o, size_t *n)
 {
 	struct netns_list l, procs;
@@ -574,6 +636,8 @@ struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, 
 	for (size_t i = 0; ok && i < l.n; i++) {
 		const char *what = "read";
 
+		if (all && !netns_filter_match(filter, nfilter, &l.v[i], NULL))
+			continue;
 		if (!(v[k] = malloc(sizeof(*v[k])))) {
 			notice_error("cannot start: %s", strerror(errno));
 			ok = false;

@@ -61,6 +61,8 @@ struct netns_scanner {
 	size_t n, cap;
 	unsigned int round;		/* scans so far */
 	size_t stats;			/* namespace files stat(2)ed by the last scan */
+	uint64_t *skip;			/* inodes the filter passed over, still there */
+	size_t nskip, skipcap;
 };
 
 void netns_scanner_init(struct netns_scanner *sc);
@@ -74,6 +76,12 @@ void netns_scanner_release(struct netns_scanner *sc);
 #define NETNS_SCAN_FULL_EVERY 16
 int netns_scan_cached(struct netns_scanner *sc, struct netns_list *l, const char *run_dir,
 		      const char *proc);
+
+/* netns_filter_match() for a namespace the last scan of sc found, asked
+ * once: a namespace passed over is remembered (its container is not read
+ * again at every scan) for as long as scans find it. */
+bool netns_scanner_selects(struct netns_scanner *sc, const char *const *pats, size_t n,
+			   const struct netns_info *ns);
 
 /* What --netns SPEC names: an ip-netns name (a file in /run/netns), a path
  * to a namespace file (/proc/PID/ns/net, a bind mount), or pid:PID.  Fills
@@ -148,12 +156,22 @@ void netns_watch_tag(const struct netns_watch *w, struct flow *f);
 /* A name for messages: the ip-netns name, else the path. */
 const char *netns_watch_label(const struct netns_watch *w);
 
+/* Whether namespace ns (its container ct, or NULL: read from ns->pid)
+ * is one that --netns-filter pats (n of them; none: every one) selects:
+ * a pattern matches the ip-netns name, the container's name or id (glob(7)
+ * patterns, as fnmatch(3) takes them), a prefix of 12 or more of the id's
+ * digits (as docker ps shows it), or the inode in decimal. */
+bool netns_filter_match(const char *const *pats, size_t n, const struct netns_info *ns,
+			const struct container *ct);
+
 /* The namespaces a run watches, each opened as o asks: the ones specs name
- * (--netns; each once), or with all every one (--all-netns).  A new array
- * of *n watches, or NULL when one cannot be watched, said with
- * notice_error() (no privilege: which capability).  Raises the soft limit
- * of open files to the hard one: four descriptors a namespace. */
+ * (--netns; each once), or with all every one (--all-netns) that the
+ * filter patterns select (netns_filter_match()).  A new array of *n
+ * watches, or NULL when one cannot be watched, said with notice_error()
+ * (no privilege: which capability).  Raises the soft limit of open files
+ * to the hard one: four descriptors a namespace. */
 struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, bool all,
+				       const char *const *filter, size_t nfilter,
 				       const struct netns_watch_opts *o, size_t *n);
 
 /* Close and free n watches and the array (NULL: nothing). */

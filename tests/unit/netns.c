@@ -110,6 +110,27 @@ int main(void)
 	unlink(path);
 	rmdir(dir);
 
+	/* --netns-filter: a name, a container's name or id (globs), an id
+	 * prefix of 12 or more, the inode */
+	{
+		struct netns_info fi = { .ino = 4026532000, .name = "blue" };
+		struct container c = { .name = "web-1" };
+		const char *p1[] = { "bl*" }, *p2[] = { "red", "4026532000" }, *p3[] = { "web-?" };
+		const char *p4[] = { "0123456789ab" }, *p5[] = { "0123456789a" }, *p6[] = { "red" };
+
+		memset(c.id, 'a', CONTAINER_ID_MAX);
+		memcpy(c.id, "0123456789ab", 12);
+		ok(netns_filter_match(NULL, 0, &fi, &c), "no pattern: every namespace");
+		ok(netns_filter_match(p1, 1, &fi, &c), "a glob on the ip-netns name");
+		ok(netns_filter_match(p2, 2, &fi, &c), "the inode, second of two patterns");
+		ok(netns_filter_match(p3, 1, &fi, &c), "a glob on the container's name");
+		ok(netns_filter_match(p4, 1, &fi, &c), "12 digits of the container id");
+		ok(!netns_filter_match(p5, 1, &fi, &c), "11 digits are too few");
+		ok(!netns_filter_match(p6, 1, &fi, &c), "another name: no");
+		fi.name[0] = '\0';
+		ok(!netns_filter_match(p1, 1, &fi, &c), "no name: a name pattern does not match");
+	}
+
 	/* entering: our own namespace, and back; a stale inode is refused */
 	ok(netns_resolve("/proc/self/ns/net", &ns) == 0, "resolve again");
 	fd = netns_open(&ns);
