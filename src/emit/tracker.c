@@ -53,6 +53,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vec.h"
+
 /* How long the event queue must have been seen empty after a flow went
  * pending, missing or dead before the tracker acts on it: far above the
  * time between the kernel's table change and its event (microseconds),
@@ -82,7 +84,8 @@ struct tracker {
 	uint32_t *idx;
 	size_t mask;			/* index size - 1, a power of two */
 	struct addr6 *a6;		/* IPv6 pairs, entries point in */
-	uint32_t n6, cap6;		/* pairs handed out (free ones included) */
+	uint32_t n6;			/* pairs handed out (free ones included) */
+	size_t cap6;
 	uint32_t free6;			/* first free pair + 1, or 0 */
 	size_t ndead;			/* entries TRACKED_DEAD: expiry's work */
 };
@@ -200,6 +203,7 @@ static size_t slot_of_pos(const struct tracker *t, size_t pos)
 /* A place for an IPv6 pair; -1 when out of memory. */
 static int64_t addr6_take(struct tracker *t)
 {
+	struct addr6 *a;
 	uint32_t i;
 
 	if (t->free6) {
@@ -207,15 +211,10 @@ static int64_t addr6_take(struct tracker *t)
 		t->free6 = t->a6[i].src.w[0];
 		return i;
 	}
-	if (t->n6 == t->cap6) {
-		uint32_t cap = t->cap6 ? t->cap6 * 2 : 256;
-		struct addr6 *a = realloc(t->a6, (size_t)cap * sizeof(*a));
-
-		if (!a)
-			return -1;
-		t->a6 = a;
-		t->cap6 = cap;
-	}
+	a = vec_room(t->a6, &t->cap6, (size_t)t->n6 + 1, sizeof(*a), 256);
+	if (!a)
+		return -1;
+	t->a6 = a;
 	return t->n6++;
 }
 
