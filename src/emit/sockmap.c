@@ -57,6 +57,7 @@ struct sockset {
 	struct refresh again;	/* when a miss may dump again */
 	struct sent *v;
 	size_t n, cap;
+	size_t nbound;			/* of v, listening or unconnected */
 	struct htab exact, bound;	/* values: index into v + 1 */
 };
 
@@ -219,6 +220,11 @@ static int v6only_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+static bool is_bound(const struct sockset *s, const struct sent *e)
+{
+	return s->stream ? e->state == ST_LISTEN : e->rport == 0;
+}
+
 static int add_sock(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *c = data;
@@ -249,6 +255,7 @@ static int add_sock(const struct nlmsghdr *nlh, void *data)
 	if (d->idiag_family == AF_INET6 &&
 	    (e->state == ST_LISTEN || e->state == ST_CLOSE))
 		mnl_attr_parse(nlh, sizeof(*d), v6only_attr, &e->v6only);
+	s->nbound += is_bound(s, e);
 	s->n++;
 	return MNL_CB_OK;
 }
@@ -296,20 +303,12 @@ static int dump_family(struct sockmap *m, struct sockset *s, int family)
 
 /* Index the dump in dump order, so that the first of several sockets on
  * one key (SO_REUSEPORT) is found first. */
-static bool is_bound(const struct sockset *s, const struct sent *e)
-{
-	return s->stream ? e->state == ST_LISTEN : e->rport == 0;
-}
-
 static int index_set(struct sockset *s)
 {
-	size_t nbound = 0;
-
-	for (size_t i = 0; i < s->n; i++)
-		nbound += is_bound(s, &s->v[i]);
 	htab_clear(&s->exact);
 	htab_clear(&s->bound);
-	if (htab_reserve(&s->exact, s->n - nbound) < 0 || htab_reserve(&s->bound, nbound) < 0)
+	if (htab_reserve(&s->exact, s->n - s->nbound) < 0 ||
+	    htab_reserve(&s->bound, s->nbound) < 0)
 		return -1;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct sent *e = &s->v[i];
@@ -333,7 +332,7 @@ int sockmap_refresh(struct sockmap *m, uint8_t l4proto)
 		errno = EPROTONOSUPPORT;
 		return -1;
 	}
-	s->n = 0;
+	s->n = s->nbound = 0;
 	s->gen = m->gen;
 	refresh_begin(&s->again);
 	for (int f = 0; f < 2; f++) {
@@ -351,7 +350,7 @@ int sockmap_refresh(struct sockmap *m, uint8_t l4proto)
 			s->unsupported[f] = true;
 	}
 	if (index_set(s) < 0) {
-		s->n = 0;
+		s->n = s->nbound = 0;
 		htab_clear(&s->exact);
 		htab_clear(&s->bound);
 		errno = ENOMEM;

@@ -7,13 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-void *vec_room(void *v, size_t *cap, size_t n, size_t size, size_t first)
+void *vec_grow_(void *v, size_t *cap, size_t n, size_t size, size_t first)
 {
 	size_t c = *cap ? *cap : first ? first : 1;
 	void *nv;
 
-	if (n <= *cap)
-		return v;
 	while (c < n) {
 		if (c > SIZE_MAX / 2) {
 			errno = ENOMEM;
