@@ -9,9 +9,11 @@
  * and block for as long as it likes; so one helper thread makes those
  * calls, and the main thread only ever waits for it a few milliseconds,
  * and only while the directory has been answering fast (see procmap_user).
- * The thread is detached and shares a small refcounted struct with the
- * map, so a call stuck in the directory holds back neither the stream nor
- * the exit.
+ * The thread shares a small refcounted struct with the map, so a call
+ * stuck in the directory holds back neither the stream nor the exit: the
+ * map's release waits PROCMAP_USER_WAIT_MS at most for the thread to end
+ * (so that an idle helper is gone, stack and all, before the program
+ * exits, and valgrind finds nothing), then leaves a stuck one detached.
  */
 #include "procmap.h"
 
@@ -152,6 +154,7 @@ struct procmap {
 	struct htab ino_idx;		/* inode -> index into ino + 1 */
 	struct ptab procs, users;
 	struct usershare *us;		/* NULL until the first user look-up */
+	pthread_t helper;		/* joinable while us is set */
 };
 
 static void drop_proc(struct pent_hdr *h)
@@ -224,8 +227,19 @@ void procmap_free(struct procmap *p)
 		return;
 	ptab_release(&p->procs);
 	ptab_release(&p->users);
-	if (p->us)
+	if (p->us) {
+		struct timespec dl;
+
 		share_release(p->us, true);
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		dl.tv_nsec += PROCMAP_USER_WAIT_MS * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+		if (pthread_clockjoin_np(p->helper, NULL, CLOCK_MONOTONIC, &dl) != 0)
+			pthread_detach(p->helper);
+	}
 	free(p->ino);
 	htab_release(&p->ino_idx);
 	free(p->proc);
@@ -574,8 +588,6 @@ static int share_start(struct procmap *p)
 {
 	struct usershare *u = calloc(1, sizeof(*u));
 	pthread_condattr_t ca;
-	pthread_attr_t ta;
-	pthread_t t;
 	int err;
 
 	if (!u)
@@ -587,10 +599,7 @@ static int share_start(struct procmap *p)
 	pthread_cond_init(&u->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	u->refs = 2;
-	pthread_attr_init(&ta);
-	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&t, &ta, user_helper, u);
-	pthread_attr_destroy(&ta);
+	err = pthread_create(&p->helper, NULL, user_helper, u);
 	if (err) {
 		share_free(u);
 		notice_error("cannot start the user name thread: %s; no user names",

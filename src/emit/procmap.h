@@ -47,6 +47,8 @@ struct procmap *procmap_new(const char *proc);
  * users' sockets: CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH. */
 void procmap_check_caps(struct procmap *p);
 
+/* Free the map and everything it handed out; stops the user name helper,
+ * waiting for it at most PROCMAP_USER_WAIT_MS. */
 void procmap_free(struct procmap *p);
 
 /* Start a new scan: the inode map is rebuilt on its next use. */
