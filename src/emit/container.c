@@ -74,9 +74,11 @@ static bool put_id(struct container *c, struct span id, const char *runtime)
 }
 
 /* A machine or LXC name, with systemd's \xNN escapes undone: printable,
- * no '/', at most CONTAINER_NAME_MAX bytes. */
+ * no '/', at most CONTAINER_NAME_MAX bytes.  Built aside: a name refused
+ * half-way must not stay behind for an outer component's container. */
 static bool put_name(struct container *c, struct span n, bool unescape, const char *runtime)
 {
+	char name[CONTAINER_NAME_MAX + 1];
 	size_t o = 0;
 
 	for (size_t i = 0; i < n.n; i++) {
@@ -93,12 +95,13 @@ static bool put_name(struct container *c, struct span n, bool unescape, const ch
 		}
 		if (ch < 0x20 || ch == 0x7f || ch == '/' || o == CONTAINER_NAME_MAX)
 			return false;
-		c->name[o++] = (char)ch;
+		name[o++] = (char)ch;
 	}
 	if (!o)
 		return false;
-	c->name[o] = '\0';
-	memcpy(c->id, c->name, o + 1);
+	name[o] = '\0';
+	memcpy(c->name, name, o + 1);
+	memcpy(c->id, name, o + 1);
 	c->runtime = runtime;
 	return true;
 }

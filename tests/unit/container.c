@@ -55,6 +55,9 @@ static const struct want cases[] = {
 	{ "/lxc.payload.c1", "c1", "c1", "lxc", "" },
 	{ "/lxc.payload.web/init.scope", "web", "web", "lxc", "" },
 	{ "/lxc/old-style", "old-style", "old-style", "lxc", "" },
+	/* a name refused half-way leaves nothing behind for the outer match */
+	{ "/system.slice/docker-" ID ".scope/lxc.payload.ab\x01", ID, "", "docker", "" },
+	{ "/kubepods/pod" UID "/lxc/bad\x7fname", "", "", NULL, UID },
 };
 
 static const char *const nothing[] = {
