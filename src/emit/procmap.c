@@ -24,6 +24,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -588,6 +589,7 @@ static int share_start(struct procmap *p)
 {
 	struct usershare *u = calloc(1, sizeof(*u));
 	pthread_condattr_t ca;
+	sigset_t all, old;
 	int err;
 
 	if (!u)
@@ -599,7 +601,12 @@ static int share_start(struct procmap *p)
 	pthread_cond_init(&u->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	u->refs = 2;
+	/* the helper takes no signal: --once lets SIGTERM in only around
+	 * its waits, and a stop caught by the helper would wake none */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	err = pthread_create(&p->helper, NULL, user_helper, u);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		share_free(u);
 		notice_error("cannot start the user name thread: %s; no user names",
