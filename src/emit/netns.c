@@ -26,6 +26,7 @@
 #include <linux/nsfs.h>
 
 #include "ctsource.h"
+#include "hash.h"
 #include "notice.h"
 #include "num.h"
 #include "sockmap.h"
@@ -132,26 +133,45 @@ void netns_scanner_release(struct netns_scanner *sc)
 	netns_scanner_init(sc);
 }
 
+/* A namespace the filter passed over.  The kernel gives a deleted
+ * namespace's inode to the next one made, so the inode alone could pass
+ * over a new namespace between two scans: its name and lowest pid must be
+ * the same too. */
+struct netns_skip {
+	uint64_t ino;
+	uint64_t name_hash;
+	uint32_t pid;
+};
+
 bool netns_scanner_selects(struct netns_scanner *sc, const char *const *pats, size_t n,
 			   const struct netns_info *ns)
 {
+	struct netns_skip me = { ns->ino, hash_bytes(ns->name, strlen(ns->name)), ns->pid };
+	size_t i;
+
 	if (!n)
 		return true;
-	for (size_t i = 0; i < sc->nskip; i++)
-		if (sc->skip[i] == ns->ino)
-			return false;
-	if (netns_filter_match(pats, n, ns, NULL))
+	for (i = 0; i < sc->nskip && sc->skip[i].ino != ns->ino; i++)
+		;
+	if (i < sc->nskip && sc->skip[i].pid == me.pid && sc->skip[i].name_hash == me.name_hash)
+		return false;
+	if (netns_filter_match(pats, n, ns, NULL)) {
+		if (i < sc->nskip)
+			sc->skip[i] = sc->skip[--sc->nskip];
 		return true;
-	if (sc->nskip == sc->skipcap) {
+	}
+	if (i == sc->nskip && sc->nskip == sc->skipcap) {
 		size_t c = sc->skipcap ? sc->skipcap * 2 : 16;
-		uint64_t *v = realloc(sc->skip, c * sizeof(*v));
+		struct netns_skip *v = realloc(sc->skip, c * sizeof(*v));
 
 		if (!v)
 			return false;	/* asked again at the next scan */
 		sc->skip = v;
 		sc->skipcap = c;
 	}
-	sc->skip[sc->nskip++] = ns->ino;
+	sc->skip[i] = me;
+	if (i == sc->nskip)
+		sc->nskip++;
 	return false;
 }
 
@@ -289,7 +309,7 @@ int netns_scan_cached(struct netns_scanner *sc, struct netns_list *l, const char
 		return -1;
 	/* forget the passed-over namespaces that are gone */
 	for (size_t i = 0; sc && i < sc->nskip; i++)
-		if (netns_list_find(l, sc->skip[i]) >= 0)
+		if (netns_list_find(l, sc->skip[i].ino) >= 0)
 			sc->skip[k++] = sc->skip[i];
 	if (sc)
 		sc->nskip = k;

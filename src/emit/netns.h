@@ -56,12 +56,13 @@ int netns_scan(struct netns_list *l, const char *run_dir, const char *proc);
  * new process under a reused pid has a new one).  Owns its array
  * (netns_scanner_init / netns_scanner_release). */
 struct netns_pid;
+struct netns_skip;
 struct netns_scanner {
 	struct netns_pid *v;		/* sorted by pid */
 	size_t n, cap;
 	unsigned int round;		/* scans so far */
 	size_t stats;			/* namespace files stat(2)ed by the last scan */
-	uint64_t *skip;			/* inodes the filter passed over, still there */
+	struct netns_skip *skip;	/* namespaces the filter passed over, still there */
 	size_t nskip, skipcap;
 };
 

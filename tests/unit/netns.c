@@ -130,6 +130,23 @@ int main(void)
 		fi.name[0] = '\0';
 		ok(!netns_filter_match(p1, 1, &fi, &c), "no name: a name pattern does not match");
 	}
+	/* the scanner remembers what it passed over, but the kernel reuses a
+	 * deleted namespace's inode for the next one made */
+	{
+		struct netns_scanner sc;
+		struct netns_info red = { .ino = 4026532001, .name = "red" };
+		struct netns_info blue = { .ino = 4026532001, .name = "blue" };
+		const char *pat[] = { "blue" };
+
+		netns_scanner_init(&sc);
+		ok(!netns_scanner_selects(&sc, pat, 1, &red), "scanner: red passed over");
+		ok(!netns_scanner_selects(&sc, pat, 1, &red), "scanner: red passed over again");
+		ok(netns_scanner_selects(&sc, pat, 1, &blue),
+		   "scanner: blue, made with red's inode after red went, is selected");
+		ok(netns_scanner_selects(&sc, pat, 1, &blue), "scanner: and again");
+		ok(!netns_scanner_selects(&sc, pat, 1, &red), "scanner: red again (inode reused back)");
+		netns_scanner_release(&sc);
+	}
 
 	/* entering: our own namespace, and back; a stale inode is refused */
 	ok(netns_resolve("/proc/self/ns/net", &ns) == 0, "resolve again");
