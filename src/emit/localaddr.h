@@ -25,6 +25,7 @@ struct localaddr;
 /* An empty list; NULL with errno when out of memory. */
 struct localaddr *localaddr_new(void);
 
+/* Free the list (NULL: nothing). */
 void localaddr_free(struct localaddr *la);
 
 /* Read the interfaces' addresses anew (getifaddrs).  Returns 0, or -1 with

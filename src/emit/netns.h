@@ -38,7 +38,9 @@ struct netns_list {
 	size_t n, cap;
 };
 
+/* An empty list; allocates nothing. */
 void netns_list_init(struct netns_list *l);
+/* Free the list's array; it is empty again. */
 void netns_list_release(struct netns_list *l);
 
 /* Index of the namespace with inode ino in l, or -1. */
@@ -66,7 +68,9 @@ struct netns_scanner {
 	size_t nskip, skipcap;
 };
 
+/* A scanner that has seen nothing yet; allocates nothing. */
 void netns_scanner_init(struct netns_scanner *sc);
+/* Free what the scanner remembers; it has seen nothing again. */
 void netns_scanner_release(struct netns_scanner *sc);
 
 /* netns_scan(), but a process seen by the last scan of sc is not looked at

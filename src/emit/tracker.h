@@ -90,7 +90,9 @@ struct tracker_now {
 
 struct tracker;
 
+/* An empty tracker; NULL when out of memory. */
 struct tracker *tracker_new(void);
+/* Free t and every entry (NULL: nothing). */
 void tracker_free(struct tracker *t);
 
 /* Number of entries held, pending and dead ones included. */
