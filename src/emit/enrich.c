@@ -19,6 +19,7 @@
 #include "geoip.h"
 #include "host.h"
 #include "localaddr.h"
+#include "netns.h"
 #include "notice.h"
 #include "procmap.h"
 #include "resolver.h"
@@ -36,6 +37,7 @@ struct enrich {
 	struct host host;	/* host.name and host.id of every flow */
 	struct localaddr *la;	/* this namespace's addresses: network.direction */
 	uint64_t la_ns;		/* when they were last read */
+	uint64_t self_ino;	/* this namespace's inode; 0: not known */
 	uint64_t scan_ns;	/* when the socket and process maps were last reset */
 };
 
@@ -65,6 +67,8 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 		e->svc = service_new(NULL);
 	host_init(&e->host, NULL);	/* what it cannot find stays out */
 	e->la = localaddr_new();
+	if (netns_self(&e->self_ino) < 0)
+		e->self_ino = 0;
 	if (o->geoip)
 		e->geo = geoip_new(o->geoip_db, o->n_geoip_db, o->verbose);
 	if (o->dns)
@@ -150,12 +154,13 @@ static void add_owner_names(struct enrich *e, struct flow *f)
 
 /* The addresses are read again at most once a second, so that one that
  * comes or goes (DHCP, a VPN) counts soon.  Only for flows of the namespace
- * the program runs in: another namespace's addresses are not these. */
+ * the program runs in, which --all-netns watches (and tags) like any
+ * other: another namespace's addresses are not these. */
 static void add_direction(struct enrich *e, struct flow *f)
 {
 	uint64_t now;
 
-	if (!e->la || f->netns_ino)
+	if (!e->la || (f->netns_ino && f->netns_ino != e->self_ino))
 		return;
 	now = flow_now_ns();	/* a clock that jumps only reads them early */
 	if (!e->la_ns || now - e->la_ns >= 1000000000ull) {
