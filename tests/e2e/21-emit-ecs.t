@@ -186,7 +186,8 @@ jq -e -s 'map(select(.event.action != "destroy" and (.event.end or .event.durati
 ok $? "only destroy records have event.end and event.duration"
 
 # markers: one condition tells them, and they carry nothing of a flow
-jq -e -s '(map(select(.event.dataset == "flowtop.marker") | .event.action) | unique) == ["snapshot-begin","snapshot-end"]
+# (--interval 0.5: refresh markers too, as many as the run's length allows)
+jq -e -s '(map(select(.event.dataset == "flowtop.marker") | .event.action) | unique - ["refresh"]) == ["snapshot-begin","snapshot-end"]
 	and all(.[] | select(.event.dataset == "flowtop.marker"); (keys | sort) == ["@timestamp","ecs","event"]
 		and (.event | keys | sort) == ["action","dataset"])
 	and all(.[] | select(.event.dataset != "flowtop.marker"); .event.dataset == "flowtop.flow" and .network.type)' \
