@@ -72,7 +72,7 @@ struct emitter {
  * em->write_failed and em->write_errno set. */
 int emitter_put_record(struct emitter *em, const struct flow *f);
 
-/* Write a marker (snapshot-begin, snapshot-end, overrun), unless --events
+/* Write a marker (snapshot-begin, snapshot-end, overrun, refresh), unless --events
  * leaves markers out.  0, or -1 as emitter_put_record(). */
 int emitter_put_marker(struct emitter *em, enum flow_action m);
 

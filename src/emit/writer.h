@@ -34,7 +34,7 @@ void writer_free(struct writer *w);
 /* Write one record (a flow or a marker) as one line; 0 or -1. */
 int writer_write(struct writer *w, const struct flow *f);
 
-/* Write a marker record (snapshot-begin, snapshot-end, overrun) now. */
+/* Write a marker record (snapshot-begin, snapshot-end, overrun, refresh) now. */
 int writer_marker(struct writer *w, enum flow_action marker);
 
 /* CSV: leave out the header line (appending to a file that has one). */

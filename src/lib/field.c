@@ -495,7 +495,7 @@ const struct field field_table[] = {
 	TIME("@timestamp", ts_ns, 0, FIELD_F_MARKER,
 	     "time the record was made, RFC 3339 UTC with microseconds"),
 	CODE("event.action", FIELD_STR, action, 0, FIELD_F_MARKER | FIELD_F_ALWAYS, action_ops,
-	     "snapshot, new, update, destroy; or a marker: snapshot-begin, snapshot-end, overrun"),
+	     "snapshot, new, update, destroy; or a marker: snapshot-begin, snapshot-end, overrun, refresh"),
 	CODE0("event.kind", FIELD_STR, kind_ops, "state for a snapshot record, event otherwise"),
 	CODE0("event.category", FIELD_LIST, category_ops, "always [\"network\"]"),
 	CODE0("event.type", FIELD_LIST, type_ops, "[\"connection\", start|end|info]"),
@@ -574,7 +574,7 @@ const struct field field_table[] = {
 	NUM("conntrack.icmp.type", icmp_type, FLOW_HAS_ICMP, "ICMP type"),
 	NUM("conntrack.icmp.code", icmp_code, FLOW_HAS_ICMP, "ICMP code"),
 	NUM("conntrack.icmp.id", icmp_id, FLOW_HAS_ICMP, "ICMP echo id"),
-	/* also in an overrun marker of one of several namespaces */
+	/* also in an overrun or refresh marker of one of several namespaces */
 	ROW("conntrack.netns.inode", FIELD_UINT, FIELD_AT_INT, netns_ino, 0, 0, FIELD_F_MARKER, NULL,
 	    "the network namespace's inode (--netns, --all-netns), as ls -iL /proc/PID/ns/net"),
 	STR("conntrack.netns.name", netns_name, EXT | FIELD_F_MARKER,
