@@ -27,10 +27,12 @@
  */
 #include "container.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -85,12 +87,12 @@ static bool put_name(struct container *c, struct span n, bool unescape, const ch
 		unsigned char ch = (unsigned char)n.s[i];
 
 		if (unescape && ch == '\\' && i + 3 < n.n && n.s[i + 1] == 'x') {
-			unsigned int v;
 			char hex[3] = { n.s[i + 2], n.s[i + 3], 0 };
 
-			if (sscanf(hex, "%2x", &v) != 1)
+			/* two hex digits, no sign or space that strtoul would take */
+			if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]))
 				return false;
-			ch = (unsigned char)v;
+			ch = (unsigned char)strtoul(hex, NULL, 16);
 			i += 3;
 		}
 		if (ch < 0x20 || ch == 0x7f || ch == '/' || o == CONTAINER_NAME_MAX)

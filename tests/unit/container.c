@@ -76,6 +76,8 @@ static const char *const nothing[] = {
 	"/machine.slice/machine-qemu\\x2d1\\x2dvm.scope",	/* a virtual machine */
 	"/machine.slice/machine-.scope",
 	"/machine.slice/machine-bad\\x01name.scope",
+	"/machine.slice/machine-a\\x-1.scope",		/* a sign is no hex digit */
+	"/machine.slice/machine-a\\x 9.scope",
 	"/actions_job/" ID,				/* unknown parent */
 	"/" ID,
 	"/kubepods/burstable/podnot-a-uid/" "abc",
