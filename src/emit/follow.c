@@ -603,7 +603,7 @@ static struct table *table_add(struct follow *fl, struct netns_watch *ns)
 		fl->t = v;
 	if (!v || !t || (ns && !(t->trk = tracker_new()))) {
 		free(t);
-		emitter_fail(fl->em, "cannot start");
+		emitter_fail(fl->em, "cannot keep a flow table for a network namespace");
 		return NULL;
 	}
 	t->fl = fl;

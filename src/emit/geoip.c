@@ -265,7 +265,7 @@ struct geoip *geoip_new(const char *const *paths, int npaths, int verbose)
 	int failed = 0;
 
 	if (!g) {
-		notice_error("out of memory for GeoIP");
+		notice_error("cannot load GeoIP: %s", strerror(ENOMEM));
 		return NULL;
 	}
 	g->verbose = verbose;
@@ -288,7 +288,7 @@ struct geoip *geoip_new(const char *const *paths, int npaths, int verbose)
 	g->rec = calloc(GEOIP_REC_CACHE, sizeof(*g->rec));
 	g->names = intern_new(GEOIP_POOL_MAX);
 	if (!g->addr || !g->rec || !g->names) {
-		notice_error("out of memory for GeoIP");
+		notice_error("cannot load GeoIP: %s", strerror(ENOMEM));
 		geoip_free(g);
 		return NULL;
 	}

@@ -413,7 +413,7 @@ static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 			notice_usage("%s", "bad value for --netns-filter '': want a pattern");
 		v = realloc(o->netns_filter, (o->n_netns_filter + 1) * sizeof(*v));
 		if (!v) {
-			notice_error("cannot start: %s", strerror(errno));
+			notice_error("cannot keep --netns-filter '%s': %s", arg, strerror(errno));
 			exit(1);
 		}
 		o->netns_filter = v;
@@ -429,7 +429,7 @@ static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 	/* argv's strings live as long as the program */
 	v = realloc(o->netns, (o->n_netns + 1) * sizeof(*v));
 	if (!v) {
-		notice_error("cannot start: %s", strerror(errno));
+		notice_error("cannot keep --netns '%s': %s", arg, strerror(errno));
 		exit(1);
 	}
 	o->netns = v;
@@ -605,7 +605,8 @@ static int modules_open(struct emitter *em, int out_fd, struct output_reopen *re
 		em->trk = tracker_new();
 	em->enr = enrich_new(&o->enrich);
 	if (!em->w || (!o->once && !em->trk) || !em->enr) {
-		notice_error("cannot start: %s", strerror(errno));
+		notice_error("cannot set up the writer, the flow table or enrichment: %s",
+			     strerror(errno));
 		return -1;
 	}
 	return 0;

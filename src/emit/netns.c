@@ -494,10 +494,13 @@ int netns_watch_open(struct netns_watch *w, const struct netns_info *ns,
 	}
 	rc = open_inside(w, o, what);
 	e = errno;
-	/* a thread left in the wrong namespace would open every later socket
-	 * there: nothing can be trusted after that */
-	if (netns_leave(&v) < 0)
+	if (netns_leave(&v) < 0) {
+		/* a thread left in the wrong namespace would open every later
+		 * socket there: nothing can be trusted after that */
+		notice_error("cannot return to the program's own network namespace: %s",
+			     strerror(errno));
 		abort();
+	}
 	errno = e;
 	if (w->sm)
 		sockmap_set_netns(w->sm, w->fd);
@@ -573,7 +576,7 @@ static bool resolve_all(const char *const *specs, size_t nspecs, struct netns_li
 		if (netns_list_find(l, ns.ino) >= 0)
 			continue;
 		if (!(slot = list_add(l))) {
-			notice_error("cannot start: %s", strerror(errno));
+			notice_error("cannot list the network namespaces: %s", strerror(errno));
 			return false;
 		}
 		*slot = ns;
@@ -649,7 +652,7 @@ struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, 
 			}
 	}
 	if (ok && !(v = calloc(l.n ? l.n : 1, sizeof(*v)))) {
-		notice_error("cannot start: %s", strerror(errno));
+		notice_error("cannot list the network namespaces: %s", strerror(errno));
 		ok = false;
 	}
 	raise_nofile();
@@ -659,7 +662,8 @@ struct netns_watch **netns_watch_start(const char *const *specs, size_t nspecs, 
 		if (all && !netns_filter_match(filter, nfilter, &l.v[i], NULL))
 			continue;
 		if (!(v[k] = malloc(sizeof(*v[k])))) {
-			notice_error("cannot start: %s", strerror(errno));
+			notice_error("cannot watch network namespace '%s': %s",
+				     l.v[i].name[0] ? l.v[i].name : l.v[i].path, strerror(errno));
 			ok = false;
 		} else if (netns_watch_open(v[k], &l.v[i], o, &what) == 0) {
 			k++;

@@ -26,6 +26,7 @@
 #include "nldump.h"
 #include "htab.h"
 #include "localaddr.h"
+#include "notice.h"
 #include "refresh.h"
 #include "vec.h"
 
@@ -175,8 +176,13 @@ static void own_load(struct sockmap *m)
 	if (netns_enter(&v, m->netns_fd) < 0)
 		return;
 	localaddr_refresh(m->own);
-	if (netns_leave(&v) < 0)
-		abort();	/* every later socket would open in there */
+	if (netns_leave(&v) < 0) {
+		/* every later socket would open in there: nothing can be
+		 * trusted after that */
+		notice_error("cannot return to the program's own network namespace: %s",
+			     strerror(errno));
+		abort();
+	}
 }
 
 void sockmap_set_netns(struct sockmap *m, int fd)
