@@ -100,7 +100,7 @@ struct flowtab_entry {
 	uint32_t rate_ms;	/* stream time of the last counter sample, ms,
 				 * modulo 2^32 (differences wrap safely) */
 	uint64_t orig_bytes, reply_bytes;
-	uint64_t since_ns;	/* conntrack.start, or when the stream first
+	uint64_t since_ns;	/* event.start, or when the stream first
 				 * showed the flow: what its age counts from */
 };
 
