@@ -28,6 +28,7 @@
 #include "ctsource.h"
 #include "hash.h"
 #include "notice.h"
+#include "vec.h"
 #include "num.h"
 #include "sockmap.h"
 
@@ -52,15 +53,11 @@ int netns_list_find(const struct netns_list *l, uint64_t ino)
 
 static struct netns_info *list_add(struct netns_list *l)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct netns_info *v = realloc(l->v, cap * sizeof(*v));
+	struct netns_info *v = vec_room(l->v, &l->cap, l->n + 1, sizeof(*v), 16);
 
-		if (!v)
-			return NULL;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (!v)
+		return NULL;
+	l->v = v;
 	memset(&l->v[l->n], 0, sizeof(l->v[0]));
 	return &l->v[l->n++];
 }
@@ -333,6 +330,26 @@ static int check_net(int fd)
 	return t < 0 ? -1 : 0;
 }
 
+/* path opened, if it is a network namespace, and its inode in *ino;
+ * -1 with errno otherwise. */
+static int open_net(const char *path, uint64_t *ino)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || check_net(fd) < 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	*ino = (uint64_t)st.st_ino;
+	return fd;
+}
+
 /* The ip-netns name of namespace ino, if it has one. */
 static void name_of(uint64_t ino, char *name, size_t len)
 {
@@ -350,7 +367,6 @@ static void name_of(uint64_t ino, char *name, size_t len)
 int netns_resolve(const char *spec, struct netns_info *ns)
 {
 	unsigned long long pid;
-	struct stat st;
 	int fd, n;
 
 	memset(ns, 0, sizeof(*ns));
@@ -379,18 +395,10 @@ int netns_resolve(const char *spec, struct netns_info *ns)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+	fd = open_net(ns->path, &ns->ino);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || check_net(fd) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
 	close(fd);
-	ns->ino = (uint64_t)st.st_ino;
 	if (!ns->name[0])
 		name_of(ns->ino, ns->name, sizeof(ns->name));
 	return 0;
@@ -398,19 +406,12 @@ int netns_resolve(const char *spec, struct netns_info *ns)
 
 int netns_open(const struct netns_info *ns)
 {
-	int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
+	uint64_t ino;
+	int fd = open_net(ns->path, &ino);
 
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) < 0 || check_net(fd) < 0) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	if ((uint64_t)st.st_ino != ns->ino) {
+	if (ino != ns->ino) {
 		close(fd);
 		errno = ESTALE;
 		return -1;
