@@ -398,11 +398,24 @@ static bool take_program_option(struct emit_opts *o, int c, const char *arg)
 	exit(fclose(stdout) ? 1 : 0);
 }
 
+/* Appends arg (argv's strings live as long as the program) to the list of
+ * a repeatable option; out of memory ends the program, as usage does. */
+static void keep_arg(const char ***list, size_t *n, const char *opt, const char *arg)
+{
+	const char **v = realloc(*list, (*n + 1) * sizeof(*v));
+
+	if (!v) {
+		notice_error("cannot keep %s '%s': %s", opt, arg, strerror(errno));
+		exit(1);
+	}
+	v[(*n)++] = arg;
+	*list = v;
+}
+
 /* --netns and --all-netns; false if c is neither. */
 static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 {
 	unsigned long long pid;
-	const char **v;
 
 	if (c == OPT_ALL_NETNS) {
 		o->all_netns = true;
@@ -411,13 +424,7 @@ static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 	if (c == OPT_NETNS_FILTER) {
 		if (!*arg)
 			notice_usage("%s", "bad value for --netns-filter '': want a pattern");
-		v = realloc(o->netns_filter, (o->n_netns_filter + 1) * sizeof(*v));
-		if (!v) {
-			notice_error("cannot keep --netns-filter '%s': %s", arg, strerror(errno));
-			exit(1);
-		}
-		o->netns_filter = v;
-		o->netns_filter[o->n_netns_filter++] = arg;
+		keep_arg(&o->netns_filter, &o->n_netns_filter, "--netns-filter", arg);
 		return true;
 	}
 	if (c != OPT_NETNS)
@@ -426,14 +433,7 @@ static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 		notice_usage("bad value for --netns '%s': want pid:PID with a process id", arg);
 	if (!*arg)
 		notice_usage("%s", "bad value for --netns '': want a name, a path or pid:PID");
-	/* argv's strings live as long as the program */
-	v = realloc(o->netns, (o->n_netns + 1) * sizeof(*v));
-	if (!v) {
-		notice_error("cannot keep --netns '%s': %s", arg, strerror(errno));
-		exit(1);
-	}
-	o->netns = v;
-	o->netns[o->n_netns++] = arg;
+	keep_arg(&o->netns, &o->n_netns, "--netns", arg);
 	return true;
 }
 
