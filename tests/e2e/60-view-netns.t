@@ -166,8 +166,20 @@ else
 	ok $? "flowtop-emit --netns A --netns B: the same tuple twice, each by its namespace" ||
 		cat "$TMP/real.out" "$TMP/emit.err" >&2
 	# follow mode on the screen: a flow that ends in one namespace leaves
-	# its twin in the other
+	# its twin in the other.  The twins are made while the emitter
+	# listens: with nf_conntrack_events=2 (the kernel's default) only a
+	# flow made then carries events, and an older one's end would wait
+	# for a refresh dump, which a busy machine stretches (--interval is a
+	# minimum)
+	for n in "$NS" "$B2"; do
+		ip netns exec "$n" conntrack -D -s 192.0.2.1 >/dev/null 2>&1
+	done
 	tmux_start 200 30 "$EMIT -n --no-geoip --netns $NS --netns $B2 2>$TMP/follow.err | $VIEW --linger 0"
+	wait_screen 'refreshed [0-9]'	# the first frame is out: it listens
+	for n in "$NS" "$B2"; do
+		ip netns exec "$n" conntrack -I -s 192.0.2.1 -d 198.51.100.1 -p tcp --sport 611 \
+			--dport 443 --state ESTABLISHED -t 300 -u SEEN_REPLY,ASSURED >/dev/null 2>&1
+	done
 	wait_screen "^$B2 .*192\.0\.2\.1:611 => 198\.51\.100\.1:443" &&
 		wait_screen "^$NS .*192\.0\.2\.1:611 => 198\.51\.100\.1:443" &&
 		ip netns exec "$NS" conntrack -D -s 192.0.2.1 >/dev/null 2>&1 &&
