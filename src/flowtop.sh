@@ -106,6 +106,11 @@ fi
 # The emitter's stderr waits in a file while the screen is up, and the view
 # stays off the terminal until the stream has data, so a failed start leaves
 # the emitter's own message readable.
+# Only the fields the view reads: at a million flows the rest of each
+# record is most of the emitter's and the view's work.  First, so that a
+# --fields of the user's (any spelling getopt takes) comes later and wins.
+fields=$("$VIEW" --fields-used 2>/dev/null) && [ -n "$fields" ] && set -- -F "$fields" "$@"
+
 (
 	"$EMIT" "$@" </dev/null 2>"$tmp/err" &
 	echo $! >"$tmp/pid"

@@ -65,8 +65,10 @@ struct enrich *enrich_new(const struct enrich_opts *o)
 	}
 	if (o->protocol)
 		e->svc = service_new(NULL);
-	host_init(&e->host, NULL);	/* what it cannot find stays out */
-	e->la = localaddr_new();
+	if (o->host)
+		host_init(&e->host, NULL);	/* what it cannot find stays out */
+	if (o->direction)
+		e->la = localaddr_new();
 	if (netns_self(&e->self_ino) < 0)
 		e->self_ino = 0;
 	if (o->geoip)
@@ -178,8 +180,8 @@ static void add_context(struct enrich *e, struct flow *f)
 {
 	f->host_name = e->host.name[0] ? e->host.name : NULL;
 	f->host_id = e->host.id[0] ? e->host.id : NULL;
-	if (community_format(f, e->o.community_seed, f->community_id,
-			     sizeof(f->community_id)) < 0)
+	if (e->o.community && community_format(f, e->o.community_seed, f->community_id,
+						sizeof(f->community_id)) < 0)
 		f->community_id[0] = '\0';
 	add_direction(e, f);
 	if (f->action != FLOW_DESTROY)

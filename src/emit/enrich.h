@@ -26,6 +26,9 @@ struct enrich_opts {
 	int n_geoip_db;
 	unsigned int dns_timeout_ms;	/* --dns-timeout, for --once */
 	uint16_t community_seed;	/* --community-id-seed */
+	bool community;			/* network.community_id */
+	bool host;			/* host.name, host.id */
+	bool direction;			/* network.direction */
 	bool late_names;		/* follow mode: remember flows waiting for a name */
 	int verbose;
 };

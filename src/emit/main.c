@@ -243,6 +243,7 @@ static void opts_init(struct emit_opts *o)
 	o->events = EVENTS_ALL;
 	filter_init(&o->filter);
 	o->enrich.process = o->enrich.protocol = o->enrich.geoip = o->enrich.dns = true;
+	o->enrich.community = o->enrich.host = o->enrich.direction = true;
 	o->enrich.dns_timeout_ms = DEFAULT_DNS_TIMEOUT_MS;
 }
 
@@ -437,6 +438,45 @@ static bool take_netns_option(struct emit_opts *o, int c, const char *arg)
 	return true;
 }
 
+/* Whether --fields writes a field whose name starts with one of the
+ * prefixes (a NULL-ended list). */
+static bool writes_any(const struct emit_opts *o, const char *const *prefixes)
+{
+	for (int i = 0; i < o->nfields; i++)
+		for (const char *const *p = prefixes; *p; p++)
+			if (!strncmp(field_table[o->fields[i]].name, *p, strlen(*p)))
+				return true;
+	return false;
+}
+
+/* With --fields, what no written field shows is not looked up at all: the
+ * front door asks for the view's few fields, and at a million flows the
+ * Community ID's SHA-1 alone costs a third of a second, the socket and
+ * process scans more; no filter reads an enriched field. */
+static void enrich_only_written(struct emit_opts *o)
+{
+	static const char *const process[] = { "process.", "user.", NULL };
+	static const char *const protocol[] = { "network.protocol", NULL };
+	static const char *const geo[] = {
+		"source.geo.", "destination.geo.", "source.as.", "destination.as.", NULL
+	};
+	static const char *const dns[] = { "source.domain", "destination.domain", NULL };
+	static const char *const community[] = { "network.community_id", NULL };
+	static const char *const host[] = { "host.", NULL };
+	static const char *const direction[] = { "network.direction", NULL };
+	struct enrich_opts *e = &o->enrich;
+
+	if (!o->nfields)
+		return;
+	e->process = e->process && writes_any(o, process);
+	e->protocol = e->protocol && writes_any(o, protocol);
+	e->geoip = e->geoip && writes_any(o, geo);
+	e->dns = e->dns && writes_any(o, dns);
+	e->community = writes_any(o, community);
+	e->host = writes_any(o, host);
+	e->direction = writes_any(o, direction);
+}
+
 /* A new option: a row in long_opts (and its letter here, if it has one),
  * and a case in the take_*_option() of its group. */
 static void parse_args(int argc, char **argv, struct emit_opts *o)
@@ -469,6 +509,7 @@ static void parse_args(int argc, char **argv, struct emit_opts *o)
 	/* the sysctls are each namespace's own: only ours would change */
 	if (o->accounting && (o->n_netns || o->all_netns))
 		notice_usage("%s", "--accounting cannot be combined with --netns or --all-netns");
+	enrich_only_written(o);
 	o->enrich.verbose = o->verbose;
 	/* follow mode writes an update when a name arrives; --once waits */
 	o->enrich.late_names = !o->once;
