@@ -42,6 +42,7 @@
 
 /* the stream's own buffer: one write a loop round, not one a record */
 #define STREAM_BUF (64 * 1024)
+#define PIPE_BIG (1 << 20)
 
 enum out_kind { OUT_NONBLOCK, OUT_SOCKET, OUT_PLAIN, OUT_BLOCKING };
 
@@ -118,6 +119,13 @@ static void pick_way(struct output *o)
 		o->kind = OUT_SOCKET;
 		return;
 	}
+	/* a pipe of 64 KiB switches between us and the reader every few
+	 * hundred records of a million-flow snapshot; the maximum an
+	 * unprivileged process may ask for (fs.pipe-max-size, 1 MiB by
+	 * default) lets both run in longer stretches.  A pipe that stays
+	 * small only costs time. */
+	if (S_ISFIFO(st.st_mode))
+		(void)fcntl(o->fd, F_SETPIPE_SZ, PIPE_BIG);
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", o->fd);
 	o->own_fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (o->own_fd >= 0) {
