@@ -11,6 +11,11 @@
  * not kept, and the strings sit once in the shared tables.  A record is
  * merged into the entry through the field table (field_merge on the entry
  * seen as a flow), so a new field needs no code here.
+ *
+ * Every change of a shown entry goes through one pair: owner_out() before
+ * it (the entry's share leaves its owner's sums, the entry as it was in
+ * hand) and owner_in() after (the new share, and the slot on the dirty
+ * list).  A sum is then always what a pass over the flows would give.
  */
 #include "flowtab.h"
 
@@ -37,23 +42,28 @@ uint8_t flowtab_rank(const char *state)
 
 /* --- shared records: names, places, owners, namespaces --------------------------------- */
 
-static int shared_init(struct flowtab_shared *sh, uint32_t size, uint32_t max)
+static int shared_init(struct flowtab_shared *sh, uint32_t size, uint32_t max,
+		       uint32_t aux_size)
 {
 	memset(sh, 0, sizeof(*sh));
 	sh->size = size;
 	sh->max = max;
 	sh->cap = 16;
 	sh->n = 1;			/* handle 0: the all-zero record */
+	sh->aux_size = aux_size;
 	htab_init(&sh->index);
 	sh->rec = calloc(sh->cap, size);
 	sh->refs = calloc(sh->cap, sizeof(*sh->refs));
-	return sh->rec && sh->refs ? 0 : -1;
+	if (aux_size)
+		sh->aux = calloc(sh->cap, aux_size);
+	return sh->rec && sh->refs && (!aux_size || sh->aux) ? 0 : -1;
 }
 
 static void shared_release(struct flowtab_shared *sh)
 {
 	free(sh->rec);
 	free(sh->refs);
+	free(sh->aux);
 	htab_release(&sh->index);
 }
 
@@ -106,6 +116,13 @@ static int shared_get(struct flowtab_shared *sh, const void *key, uint32_t *h)
 			if (!(c = realloc(sh->refs, (size_t)cap * sizeof(*c))))
 				return -1;
 			sh->refs = c;
+			if (sh->aux_size) {
+				void *a = realloc(sh->aux, (size_t)cap * sh->aux_size);
+
+				if (!a)
+					return -1;
+				sh->aux = a;
+			}
 			sh->cap = cap;
 		}
 		i = sh->n++;
@@ -116,6 +133,8 @@ static int shared_get(struct flowtab_shared *sh, const void *key, uint32_t *h)
 		return -1;
 	}
 	memcpy(shared_rec(sh, i), key, sh->size);
+	if (sh->aux_size)
+		memset((unsigned char *)sh->aux + (size_t)i * sh->aux_size, 0, sh->aux_size);
 	sh->refs[i] = 1;
 	sh->live++;
 	*h = i;
@@ -154,7 +173,8 @@ static int shared_set(struct flowtab_shared *sh, uint32_t *h, const void *key)
 
 static size_t shared_bytes(const struct flowtab_shared *sh)
 {
-	return (size_t)sh->cap * (sh->size + sizeof(*sh->refs)) + htab_bytes(&sh->index);
+	return (size_t)sh->cap * (sh->size + sizeof(*sh->refs) + sh->aux_size) +
+	       htab_bytes(&sh->index);
 }
 
 /* Move the strings of every live record to fn's pool.  The records keep
@@ -193,10 +213,11 @@ int flowtab_init(struct flowtab *t, uint32_t max, uint64_t linger_ns)
 	t->nbuckets = 1024;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	/* the handles' widths in struct flowtab_entry */
-	if (!t->buckets || shared_init(&t->names, sizeof(const char *), UINT16_MAX + 1u) ||
-	    shared_init(&t->places, sizeof(struct flowtab_place), UINT32_MAX) ||
-	    shared_init(&t->owners, sizeof(struct flowtab_owner), UINT32_MAX) ||
-	    shared_init(&t->netns, sizeof(struct flowtab_netns), UINT32_MAX)) {
+	if (!t->buckets || shared_init(&t->names, sizeof(const char *), UINT16_MAX + 1u, 0) ||
+	    shared_init(&t->places, sizeof(struct flowtab_place), UINT32_MAX, 0) ||
+	    shared_init(&t->owners, sizeof(struct flowtab_owner), UINT32_MAX,
+			sizeof(struct flowtab_sum)) ||
+	    shared_init(&t->netns, sizeof(struct flowtab_netns), UINT32_MAX, 0)) {
 		flowtab_release(t);
 		return -1;
 	}
@@ -208,6 +229,8 @@ void flowtab_release(struct flowtab *t)
 	free(t->e);
 	free(t->buckets);
 	free(t->fifo);
+	free(t->dirty);
+	free(t->stale);
 	shared_release(&t->names);
 	shared_release(&t->places);
 	shared_release(&t->owners);
@@ -330,7 +353,228 @@ static int alloc_slot(struct flowtab *t)
 		t->e = e;
 		t->cap = cap;
 	}
+	t->e[t->n].flags = 0;	/* no FT_DIRTY to keep (insert reads it) */
 	return (int)t->n++;
+}
+
+/* --- what changed: the dirty list, owner sums, stale rates ------------------------ */
+
+static void mark_dirty(struct flowtab *t, uint32_t idx)
+{
+	struct flowtab_entry *e = &t->e[idx];
+	uint32_t limit = t->n / 16 > FLOWTAB_DIRTY_MIN ? t->n / 16 : FLOWTAB_DIRTY_MIN;
+
+	if (e->flags & FT_DIRTY || t->dirty_all)
+		return;
+	if (t->ndirty >= limit) {
+		t->dirty_all = true;
+		return;
+	}
+	if (t->ndirty == t->dirty_cap) {
+		uint32_t cap = t->dirty_cap ? t->dirty_cap * 2 : 256;
+		uint32_t *d = realloc(t->dirty, (size_t)cap * sizeof(*d));
+
+		if (!d) {	/* it cannot say which: all of them */
+			t->dirty_all = true;
+			return;
+		}
+		t->dirty = d;
+		t->dirty_cap = cap;
+	}
+	t->dirty[t->ndirty++] = idx;
+	e->flags |= FT_DIRTY;
+}
+
+void flowtab_dirty_clear(struct flowtab *t)
+{
+	/* every flagged slot is listed: flags stop when the list does */
+	for (uint32_t k = 0; k < t->ndirty; k++)
+		t->e[t->dirty[k]].flags &= (uint8_t)~FT_DIRTY;
+	t->ndirty = 0;
+	t->dirty_all = false;
+}
+
+static void add128(uint64_t s[2], uint64_t v)
+{
+	uint64_t lo = s[0] + v;
+
+	s[1] += lo < s[0];
+	s[0] = lo;
+}
+
+static void sub128(uint64_t s[2], uint64_t v)
+{
+	s[1] -= s[0] < v;
+	s[0] -= v;
+}
+
+static struct flowtab_sum *sum_of(struct flowtab *t, const struct flowtab_entry *e)
+{
+	return (struct flowtab_sum *)t->owners.aux + e->owner;
+}
+
+/* A shown entry's share of its owner's sums leaves them (the entry is
+ * about to change, or to go). */
+static void owner_out(struct flowtab *t, const struct flowtab_entry *e)
+{
+	struct flowtab_sum *s = sum_of(t, e);
+
+	s->flows--;
+	if (e->has & FLOW_HAS_COUNTERS) {
+		s->counters--;
+		sub128(s->sent, e->orig_bytes);
+		sub128(s->recv, e->reply_bytes);
+		if (e->flags & FT_FRESH)
+			s->rate -= e->rate;
+	}
+}
+
+/* ... and its share as it is now comes back; the sorter hears of it. */
+static void owner_in(struct flowtab *t, uint32_t idx)
+{
+	const struct flowtab_entry *e = &t->e[idx];
+	struct flowtab_sum *s = sum_of(t, e);
+
+	s->flows++;
+	if (e->has & FLOW_HAS_COUNTERS) {
+		s->counters++;
+		add128(s->sent, e->orig_bytes);
+		add128(s->recv, e->reply_bytes);
+		if (e->flags & FT_FRESH)
+			s->rate += e->rate;
+	}
+	mark_dirty(t, idx);
+}
+
+static uint32_t now_ms(const struct flowtab *t)
+{
+	return (uint32_t)(t->now_ns / 1000000u);
+}
+
+/* When e's rate turns stale: the first ms that flowtab_rate() calls too
+ * old. */
+static uint32_t stale_due(const struct flowtab_entry *e)
+{
+	return e->rate_ms + (uint32_t)(FLOWTAB_RATE_STALE_NS / 1000000u) + 1;
+}
+
+/* a before b, in ms modulo 2^32 (deadlines are seconds apart) */
+static bool ms_before(uint32_t a, uint32_t b)
+{
+	return (uint32_t)(a - b) >= 0x80000000u;
+}
+
+static void stale_down(struct flowtab *t, uint32_t i)
+{
+	struct flowtab_stale *h = t->stale;
+
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		struct flowtab_stale x;
+
+		if (c >= t->nstale)
+			return;
+		if (c + 1 < t->nstale && ms_before(h[c + 1].due_ms, h[c].due_ms))
+			c++;
+		if (!ms_before(h[c].due_ms, h[i].due_ms))
+			return;
+		x = h[c];
+		h[c] = h[i];
+		h[i] = x;
+		i = c;
+	}
+}
+
+static bool stale_valid(const struct flowtab *t, const struct flowtab_stale *q)
+{
+	const struct flowtab_entry *e = &t->e[q->idx];
+
+	return flowtab_shown(t, q->idx) && e->flags & FT_FRESH && stale_due(e) == q->due_ms;
+}
+
+/* Drop the entries whose slot has moved on; what stays is one a fresh
+ * rate. */
+static void stale_compact(struct flowtab *t)
+{
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < t->nstale; k++)
+		if (stale_valid(t, &t->stale[k]))
+			t->stale[n++] = t->stale[k];
+	t->nstale = n;
+	for (uint32_t k = n / 2; k-- > 0;)
+		stale_down(t, k);
+	t->stale_kept = n;
+}
+
+/* Queue e's deadline.  -1 when out of memory: the rate is then treated as
+ * stale at once (shown as 0 by nothing else: the caller clears FT_FRESH). */
+static int stale_push(struct flowtab *t, uint32_t idx)
+{
+	struct flowtab_stale *h;
+	uint32_t i;
+
+	if (t->nstale > 2 * t->stale_kept + 1024)
+		stale_compact(t);
+	if (t->nstale == t->stale_cap) {
+		uint32_t cap = t->stale_cap ? t->stale_cap * 2 : 256;
+
+		if (!(h = realloc(t->stale, (size_t)cap * sizeof(*h))))
+			return -1;
+		t->stale = h;
+		t->stale_cap = cap;
+	}
+	h = t->stale;
+	i = t->nstale++;
+	h[i].due_ms = stale_due(&t->e[idx]);
+	h[i].idx = idx;
+	while (i && ms_before(h[i].due_ms, h[(i - 1) / 2].due_ms)) {
+		struct flowtab_stale x = h[i];
+
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = x;
+		i = (i - 1) / 2;
+	}
+	return 0;
+}
+
+/* After a sample (or none): whether e's rate is fresh at the stream's
+ * time, and if it is, its deadline queued (again when it moved).  Called
+ * between owner_out() and owner_in(). */
+static void set_fresh(struct flowtab *t, uint32_t idx, uint32_t old_rate_ms)
+{
+	struct flowtab_entry *e = &t->e[idx];
+	bool was = e->flags & FT_FRESH;
+
+	if (!e->rate || now_ms(t) - e->rate_ms > FLOWTAB_RATE_STALE_NS / 1000000u) {
+		e->flags &= (uint8_t)~FT_FRESH;
+		return;
+	}
+	if ((!was || e->rate_ms != old_rate_ms) && stale_push(t, idx)) {
+		/* out of memory: no deadline, so not fresh either (the
+		 * from-scratch figures would still show it: a rate lost) */
+		e->flags &= (uint8_t)~FT_FRESH;
+		return;
+	}
+	e->flags |= FT_FRESH;
+}
+
+/* The stream's clock moved: rates whose deadline passed are stale now. */
+static void stale_expire(struct flowtab *t)
+{
+	uint32_t now = now_ms(t);
+
+	while (t->nstale && !ms_before(now, t->stale[0].due_ms)) {
+		struct flowtab_stale q = t->stale[0];
+
+		t->stale[0] = t->stale[--t->nstale];
+		stale_down(t, 0);
+		if (!stale_valid(t, &q))
+			continue;
+		owner_out(t, &t->e[q.idx]);
+		t->e[q.idx].flags &= (uint8_t)~FT_FRESH;
+		owner_in(t, q.idx);
+	}
 }
 
 static void unlink_hash(struct flowtab *t, uint32_t idx)
@@ -358,9 +602,10 @@ static void free_slot(struct flowtab *t, uint32_t idx)
 	shared_put(&t->netns, e->netns);
 	e->state = e->protocol = 0;
 	e->src = e->dst = e->owner = e->netns = 0;
-	e->flags = 0;
+	e->flags &= FT_DIRTY;
 	e->hnext = t->freelist;
 	t->freelist = idx + 1;
+	mark_dirty(t, idx);
 }
 
 /* A closed entry that goes before its time leaves no waiting mark that
@@ -402,6 +647,8 @@ static void remove_entry(struct flowtab *t, uint32_t idx)
 	struct flowtab_entry *e = &t->e[idx];
 
 	unlink_hash(t, idx);
+	owner_out(t, e);
+	mark_dirty(t, idx);
 	if (e->flags & FT_CLOSED)
 		t->nclosed--;
 	else
@@ -464,13 +711,39 @@ static void place_of(const struct flow *f, int end, struct flowtab_place *p)
 	memcpy(p->country_iso, g->country_iso, sizeof(p->country_iso));
 }
 
+/* The owner and namespace handles of e, together: an owner record names
+ * its namespace's handle, so both change or neither does. */
+static int set_owner(struct flowtab *t, struct flowtab_entry *e, struct flowtab_owner *o,
+		     const struct flowtab_netns *ns)
+{
+	uint32_t nh = e->netns, oh = e->owner;
+
+	if (memcmp(shared_rec(&t->netns, nh), ns, sizeof(*ns)) && shared_get(&t->netns, ns, &nh))
+		return -1;
+	o->netns = nh;
+	if (memcmp(shared_rec(&t->owners, oh), o, sizeof(*o)) && shared_get(&t->owners, o, &oh)) {
+		if (nh != e->netns)
+			shared_put(&t->netns, nh);
+		return -1;
+	}
+	if (nh != e->netns) {
+		shared_put(&t->netns, e->netns);
+		e->netns = nh;
+	}
+	if (oh != e->owner) {
+		shared_put(&t->owners, e->owner);
+		e->owner = oh;
+	}
+	return 0;
+}
+
 /* Store f (a merged flow) into e: the fields it keeps, the handles of its
  * strings.  -1 when a shared table is out of memory or handles. */
 static int pack(struct flowtab *t, struct flowtab_entry *e, const struct flow *f)
 {
 	struct flowtab_place src, dst;
 	struct flowtab_owner o;
-	struct flowtab_netns ns = {
+	const struct flowtab_netns ns = {
 		.name = f->netns_name, .container_id = f->container_id,
 		.container_name = f->container_name,
 		.container_runtime = f->container_runtime, .ino = f->netns_ino,
@@ -490,8 +763,7 @@ static int pack(struct flowtab *t, struct flowtab_entry *e, const struct flow *f
 	rc = shared_set(&t->names, &state, &f->state) ||
 	     shared_set(&t->names, &proto, &f->protocol) ||
 	     shared_set(&t->places, &e->src, &src) || shared_set(&t->places, &e->dst, &dst) ||
-	     shared_set(&t->owners, &e->owner, &o) ||
-	     shared_set(&t->netns, &e->netns, &ns) ? -1 : 0;
+	     set_owner(t, e, &o, &ns) ? -1 : 0;
 	if (state != e->state)
 		e->rank = flowtab_rank(flowtab_name(t, (uint16_t)state));
 	e->state = (uint16_t)state;
@@ -535,15 +807,23 @@ static void sample(struct flowtab_entry *e, const struct flow *s)
 	}
 }
 
-/* Merge record s into e through the field table: what s lacks, e keeps. */
-static int merge(struct flowtab *t, struct flowtab_entry *e, const struct flow *s)
+/* Merge record s into slot idx through the field table: what s lacks,
+ * the entry keeps. */
+static int merge(struct flowtab *t, uint32_t idx, const struct flow *s)
 {
+	struct flowtab_entry *e = &t->e[idx];
+	uint32_t rate_ms = e->rate_ms;
 	struct flow d;
+	int rc;
 
+	owner_out(t, e);
 	sample(e, s);
 	flowtab_flow(t, e, &d);
 	field_merge(&d, s);
-	return pack(t, e, &d);
+	rc = pack(t, e, &d);
+	set_fresh(t, idx, rate_ms);
+	owner_in(t, idx);
+	return rc;
 }
 
 static void close_entry(struct flowtab *t, uint32_t idx, uint64_t mono)
@@ -576,6 +856,7 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 {
 	struct flowtab_entry *e;
 	uint32_t *head;
+	uint8_t dirty;
 	int i;
 
 	if (t->live >= t->max) {
@@ -587,14 +868,15 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 	if ((i = alloc_slot(t)) < 0)
 		return -1;
 	e = &t->e[i];
+	dirty = e->flags & FT_DIRTY;
 	memset(e, 0, sizeof(*e));
-	e->flags = FT_LIVE | (by_id ? FT_BY_ID : 0);
+	e->flags = FT_LIVE | (by_id ? FT_BY_ID : 0) | dirty;
 	e->rank = FT_RANK_STATELESS;
 	e->since_ns = rec->ts_ns ? rec->ts_ns : t->now_ns;
 	/* an empty entry has nothing to keep: the record is the flow, and
 	 * the merge through a whole struct flow is skipped (it was 4/5 of a
 	 * snapshot record's apply, callgrind) */
-	sample(e, rec);
+	sample(e, rec);		/* a first sample: no rate yet, not fresh */
 	if (pack(t, e, rec)) {
 		free_slot(t, (uint32_t)i);
 		return -1;
@@ -602,6 +884,7 @@ static int insert(struct flowtab *t, const struct flow *rec, bool by_id)
 	head = bucket_of(t, e);
 	e->hnext = *head;
 	*head = (uint32_t)i + 1;
+	owner_in(t, (uint32_t)i);
 	t->live++;
 	t->st.opened++;
 	return i;
@@ -612,8 +895,10 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 	bool by_id = rec->has & FLOW_HAS_ID;
 	int i;
 
-	if (rec->ts_ns > t->now_ns)
+	if (rec->ts_ns > t->now_ns) {
 		t->now_ns = rec->ts_ns;
+		stale_expire(t);
+	}
 	switch (rec->action) {
 	case FLOW_MARK_SNAPSHOT_BEGIN:
 		t->gen++;
@@ -644,7 +929,7 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 	if (rec->action == FLOW_DESTROY) {
 		if (i < 0)
 			return false;
-		merge(t, &t->e[i], rec);
+		merge(t, (uint32_t)i, rec);
 		close_entry(t, (uint32_t)i, mono);
 		return true;
 	}
@@ -656,7 +941,7 @@ bool flowtab_apply(struct flowtab *t, const struct flow *rec, uint64_t mono)
 	}
 	if (i < 0)
 		i = insert(t, rec, by_id);
-	else if (merge(t, &t->e[i], rec))
+	else if (merge(t, (uint32_t)i, rec))
 		return false;
 	if (i < 0)
 		return false;
@@ -694,7 +979,8 @@ void flowtab_hold(struct flowtab *t, bool hold)
 size_t flowtab_bytes(const struct flowtab *t)
 {
 	return (size_t)t->n * sizeof(*t->e) + (size_t)t->nbuckets * sizeof(*t->buckets) +
-	       (size_t)t->fcap * sizeof(*t->fifo) + shared_bytes(&t->names) +
+	       (size_t)t->fcap * sizeof(*t->fifo) + (size_t)t->dirty_cap * sizeof(*t->dirty) +
+	       (size_t)t->stale_cap * sizeof(*t->stale) + shared_bytes(&t->names) +
 	       shared_bytes(&t->places) + shared_bytes(&t->owners) + shared_bytes(&t->netns);
 }
 

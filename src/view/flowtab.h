@@ -11,6 +11,14 @@
  * flowtab_reintern() move them all.  Entries are addressed by index; an
  * index stays valid while the entry is live, and while the table is held
  * (paused) even a removed entry stays readable until flowtab_hold(t, false).
+ *
+ * For the screen's sake the table also keeps, as it applies records, what
+ * would otherwise take a pass over every flow per redraw: a list of the
+ * slots that changed since its consumer (the ui's sorter) last took it,
+ * and per owner (process and namespace) the sums the per-process view
+ * shows.  Rates go stale with the stream's clock; the table queues each
+ * fresh rate's deadline, so that a rate turning stale changes the sums and
+ * marks its slot like any other change.
  */
 #ifndef FLOWTOP_VIEW_FLOWTAB_H
 #define FLOWTOP_VIEW_FLOWTAB_H
@@ -35,7 +43,20 @@ enum {
 	FT_BY_ID = 1 << 2,	/* keyed by conntrack.id, else by tuple */
 	FT_DEAD = 1 << 3,	/* removed while held; freed on release */
 	FT_SAMPLED = 1 << 4,	/* rate_ms holds a counter sample's time */
+	FT_FRESH = 1 << 5,	/* a rate not stale yet: counted in its owner's
+				 * sum, its deadline queued */
+	FT_DIRTY = 1 << 6,	/* on the dirty list (kept while the slot is
+				 * freed and reused: the list names the slot) */
 };
+
+/* A rate older than this (stream time) is shown as zero. */
+#define FLOWTAB_RATE_STALE_NS (10 * 1000000000ull)
+
+/* The dirty list holds at most this many slots, or a sixteenth of the
+ * table if more; past it the table says "everything changed" (a pass over
+ * every entry in order costs about what a sixteenth of them at random
+ * does). */
+#define FLOWTAB_DIRTY_MIN 4096u
 
 /* State ranks for the default sort: ESTABLISHED first, stateless last. */
 enum { FT_RANK_OTHER = 8, FT_RANK_STATELESS = 9 };
@@ -47,11 +68,26 @@ struct flowtab_place {
 	char country_iso[3];		/* "" when unknown */
 };
 
-/* The local socket's owner, shared likewise. */
+/* The local socket's owner in its namespace, shared likewise: the same
+ * process name and pid in two namespaces are two owners (two rows of the
+ * per-process view). */
 struct flowtab_owner {
 	const char *name;		/* process name or NULL */
 	uint32_t pid;
 	uint32_t has_pid;		/* whether pid is known */
+	uint32_t netns;			/* the flows' namespace handle (their
+					 * entries hold the same one) */
+	uint32_t zero;			/* records compare as bytes: no padding */
+};
+
+/* What the shown flows of one owner add up to, kept by owner handle as
+ * records are applied.  Byte sums are 128-bit (lo, hi) so that taking a
+ * flow out is exact where a saturated sum could not be undone. */
+struct flowtab_sum {
+	uint64_t sent[2], recv[2];	/* flows with counters only */
+	uint64_t rate;			/* their fresh rates */
+	uint32_t flows;			/* shown flows */
+	uint32_t counters;		/* of them, with byte counters */
 };
 
 /* Where a flow lives, in a stream that watches other network namespaces
@@ -70,6 +106,9 @@ struct flowtab_netns {
 struct flowtab_shared {
 	unsigned char *rec;
 	uint32_t *refs;
+	void *aux;			/* per handle, not hashed: mutable state
+					 * of the record's users (NULL: none) */
+	uint32_t aux_size;		/* bytes of aux a handle */
 	uint32_t size;			/* bytes a record */
 	uint32_t n, cap;		/* records made, room */
 	uint32_t max;			/* handles must fit below this */
@@ -112,6 +151,13 @@ struct flowtab_stats {
 	uint64_t refreshes;		/* refresh markers seen */
 };
 
+/* A fresh rate's deadline: the stream time (ms modulo 2^32) from which
+ * it is stale.  Valid while the slot's rate_ms still gives that time. */
+struct flowtab_stale {
+	uint32_t due_ms;
+	uint32_t idx;
+};
+
 /* A closed flow waiting for its linger to end. */
 struct flowtab_closed {
 	uint64_t mono;		/* monotonic ns when it was closed */
@@ -145,7 +191,18 @@ struct flowtab {
 	 * producer had found the table whole; 0 never.  At scale refreshes
 	 * are minutes apart: the status says how long ago. */
 	uint64_t confirmed_mono;
-	struct flowtab_shared names, places, owners, netns;
+	struct flowtab_shared names, places, owners, netns;	/* owners' aux:
+								 * struct flowtab_sum */
+	/* slots changed since flowtab_dirty_clear(): new, updated, closed,
+	 * removed, freed, reused, their rate gone stale */
+	uint32_t *dirty;
+	uint32_t ndirty, dirty_cap;
+	bool dirty_all;		/* too many to list: every slot may have */
+	/* min-heap of fresh rates' deadlines; entries whose slot's rate has
+	 * moved on are dropped when they come up, or when the heap is
+	 * compacted (past twice what the last compaction kept) */
+	struct flowtab_stale *stale;
+	uint32_t nstale, stale_cap, stale_kept;
 	struct flowtab_stats st;
 };
 
@@ -175,6 +232,9 @@ uint8_t flowtab_rank(const char *state);
  * move the table to a fresh string pool.  Returns 0, or -1 when fn fails. */
 int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx);
 
+/* Forget the dirty list: the consumer has seen every change so far. */
+void flowtab_dirty_clear(struct flowtab *t);
+
 /* Bytes the table holds for its entries, index and shared tables. */
 size_t flowtab_bytes(const struct flowtab *t);
 
@@ -187,6 +247,20 @@ void flowtab_flow(const struct flowtab *t, const struct flowtab_entry *e, struct
 static inline uint64_t flowtab_sum(uint64_t a, uint64_t b)
 {
 	return a + b < a ? UINT64_MAX : a + b;
+}
+
+/* A 128-bit byte sum as the view shows it: saturated to 64 bits. */
+static inline uint64_t flowtab_sum_bytes(const uint64_t s[2])
+{
+	return s[1] ? UINT64_MAX : s[0];
+}
+
+/* The rate to show for e at stream time now: zero once stale. */
+static inline uint32_t flowtab_rate(const struct flowtab_entry *e, uint64_t now)
+{
+	/* in ms modulo 2^32, as the table keeps sample times */
+	return (uint32_t)(now / 1000000u) - e->rate_ms <= FLOWTAB_RATE_STALE_NS / 1000000u ?
+	       e->rate : 0;
 }
 
 /* Whether slot i is a flow to show (live and not removed). */
@@ -221,6 +295,25 @@ static inline const struct flowtab_place *flowtab_place(const struct flowtab *t,
 {
 	return (const struct flowtab_place *)(const void *)
 		(t->places.rec + (size_t)(end ? e->dst : e->src) * sizeof(struct flowtab_place));
+}
+
+/* Owner handle h's record and sums (h below t->owners.n). */
+static inline const struct flowtab_owner *flowtab_owner_at(const struct flowtab *t, uint32_t h)
+{
+	return (const struct flowtab_owner *)(const void *)
+		(t->owners.rec + (size_t)h * sizeof(struct flowtab_owner));
+}
+
+static inline const struct flowtab_sum *flowtab_owner_sum(const struct flowtab *t, uint32_t h)
+{
+	return (const struct flowtab_sum *)t->owners.aux + h;
+}
+
+/* Namespace handle h's record (h below t->netns.n). */
+static inline const struct flowtab_netns *flowtab_netns_at(const struct flowtab *t, uint32_t h)
+{
+	return (const struct flowtab_netns *)(const void *)
+		(t->netns.rec + (size_t)h * sizeof(struct flowtab_netns));
 }
 
 /* The flow's owner; never NULL (a zero owner when there is none). */

@@ -462,7 +462,9 @@ size_t linefmt_proc(const struct procsum_row *p, const struct flowtab *t, char *
 	if (t->any_netns) {
 		char lb[LINEFMT_MAX];
 
-		cell(&o, netns_label(t, &t->e[p->idx], lb, sizeof(lb)), NETNS_WIDTH);
+		if (!linefmt_netns(flowtab_netns_at(t, p->netns), lb, sizeof(lb)))
+			snprintf(lb, sizeof(lb), "-");
+		cell(&o, lb, NETNS_WIDTH);
 	}
 	putf(&o, "%s%*s %6u %6s %6s %8s", name, (int)(24 - cols), "", p->flows, s, r, rate);
 	return o.n;
