@@ -267,17 +267,26 @@ static void print_stats(struct app *a)
 		"(too long %llu)\n", (unsigned long long)rs->lines,
 		(unsigned long long)rs->records, (unsigned long long)rs->markers,
 		(unsigned long long)rs->bad, (unsigned long long)rs->too_long);
+	/* the screen's sorter: its keys and windows; --batch's: 24 bytes an
+	 * item while it runs */
+	double sb = u->s.cap ? (double)sorter_bytes(&u->s) / live : (double)sizeof(struct sorter_item);
+
 	fprintf(stderr, PROG ": stats: flows %u, entry %zu bytes, table %zu bytes "
-		"(%zu per flow), sort index %zu per flow, strings %zu bytes (%zu distinct), "
+		"(%zu per flow), sort index %.1f per flow, strings %zu bytes (%zu distinct), "
 		"peak rss %ld KiB\n", a->t.live, sizeof(struct flowtab_entry), tb,
-		tb / live, sizeof(struct sorter_item), pb, strpool_count(a->pool),
-		peak_rss_kib());
+		tb / live, sb, pb, strpool_count(a->pool), peak_rss_kib());
 	if (u->redraws)
 		fprintf(stderr, PROG ": stats: redraws %llu, redraw ms avg %.2f max %.2f "
 			"last %.2f, slowest at %u flows\n", (unsigned long long)u->redraws,
 			(double)u->redraw_ns_total / (double)u->redraws / 1e6,
 			(double)u->redraw_ns_max / 1e6, (double)u->redraw_ns_last / 1e6,
 			u->redraw_flows_max);
+	if (u->rebuilds)
+		fprintf(stderr, PROG ": stats: after the first snapshot, redraws that sorted %llu, "
+			"ms avg %.2f max %.2f\n",
+			(unsigned long long)u->rebuilds,
+			(double)u->rebuild_ns_total / (double)u->rebuilds / 1e6,
+			(double)u->rebuild_ns_max / 1e6);
 }
 
 static void write_out(const char *s, size_t n)

@@ -1,10 +1,13 @@
 /*
- * sorter.c - sort the table's shown flows into an index array.
+ * sorter.c - the order of the table's shown flows, kept per slot.
  *
- * Every flow gets a 128-bit key built once per sort (order first, then a
- * tuple tie-break, then the slot index), so comparisons never touch the
- * entries themselves: 100k flows sort in a few milliseconds because the
- * comparator stays in cache.
+ * Every slot has a 128-bit key (order first, then a tuple tie-break; the
+ * slot index ends every tie), computed when the slot changes, so a window
+ * is selected by reading 16 bytes a flow, never the entries: a redraw at a
+ * million flows reads 16 MB of keys in order instead of 112 MB of entries,
+ * and recomputes the keys of what changed.  The keys replace the array of
+ * (key, index) items that was built for every sort (24 bytes a flow): an
+ * index is the key's position, membership one bit.
  */
 #include "sorter.h"
 
@@ -13,6 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* A middle window's first row is found by a radix select over 16-bit
+ * digits of the keys; a digit's bucket this small is sorted instead. */
+#define SELECT_SMALL 4096u
 
 static const char *const key_names[SORT_KEY_MAX] = {
 	[SORT_STATE] = "state", [SORT_BYTES] = "bytes", [SORT_RATE] = "rate",
@@ -60,42 +67,42 @@ static void tie_keys(const struct flowtab_entry *f, uint64_t *t1, uint64_t *t2)
 	      (f->id & 0xffff);
 }
 
-static void make_key(const struct sorter *s, const struct flowtab *t,
-		     const struct flowtab_entry *e, struct sorter_item *it)
+static void make_key(enum sorter_key key, const struct flowtab *t,
+		     const struct flowtab_entry *e, struct sorter_slot *k)
 {
-	const struct flowtab_entry *f = e;
 	const struct flowtab_owner *o;
 	uint64_t t1, t2;
 
-	tie_keys(f, &t1, &t2);
-	switch (s->key) {
+	tie_keys(e, &t1, &t2);
+	switch (key) {
 	case SORT_STATE:
 	default:
-		it->hi = (uint64_t)e->rank << 57 | t1;
-		it->lo = t2;
+		k->hi = (uint64_t)e->rank << 57 | t1;
+		k->lo = t2;
 		break;
 	case SORT_BYTES:
-		it->hi = ~flowtab_sum(f->orig_bytes, f->reply_bytes);
-		it->lo = t1;
+		k->hi = ~flowtab_sum(e->orig_bytes, e->reply_bytes);
+		k->lo = t1;
 		break;
 	case SORT_RATE:
-		it->hi = ~(uint64_t)sorter_rate(e, t->now_ns);
-		it->lo = t1;
+		/* stale with time: the table marks the slot when it turns */
+		k->hi = ~(uint64_t)sorter_rate(e, t->now_ns);
+		k->lo = t1;
 		break;
 	case SORT_AGE:
-		it->hi = e->since_ns;
-		it->lo = t1;
+		k->hi = e->since_ns;
+		k->lo = t1;
 		break;
 	case SORT_PROCESS:
 		/* only here: the owner is one more cache line a flow */
 		o = flowtab_owner(t, e);
-		it->hi = name_key(o->name);
-		it->lo = (uint64_t)(o->has_pid ? o->pid : UINT32_MAX) << 32 |
-			 (t1 >> 16 & 0xffffffff);
+		k->hi = name_key(o->name);
+		k->lo = (uint64_t)(o->has_pid ? o->pid : UINT32_MAX) << 32 |
+			(t1 >> 16 & 0xffffffff);
 		break;
 	case SORT_DEST:
-		it->hi = addr_key(&f->orig.dst);
-		it->lo = (uint64_t)f->orig.dport << 48 | (t2 >> 16);
+		k->hi = addr_key(&e->orig.dst);
+		k->lo = (uint64_t)e->orig.dport << 48 | (t2 >> 16);
 		break;
 	}
 }
@@ -186,32 +193,6 @@ static void sort_window(struct sorter_item *v, size_t n, size_t lo, size_t hi)
 	}
 }
 
-int sorter_build(struct sorter *s, const struct flowtab *t, const struct flowmatch *m)
-{
-	bool all = flowmatch_all(m);
-
-	if (s->cap < t->n) {
-		struct sorter_item *it = realloc(s->items, (size_t)t->n * sizeof(*it));
-
-		if (!it)
-			return -1;
-		s->items = it;
-		s->cap = t->n;
-	}
-	s->n = 0;
-	for (uint32_t i = 0; i < t->n; i++) {
-		const struct flowtab_entry *e = &t->e[i];
-		struct sorter_item *it;
-
-		if (!flowtab_shown(t, i) || (!all && !flowmatch_test(m, t, e)))
-			continue;
-		it = &s->items[s->n++];
-		make_key(s, t, e, it);
-		it->idx = i;
-	}
-	return 0;
-}
-
 /* Whether a comes before b in a heap kept at the low end (the k first
  * items, a max-heap) or the high end (the k last, a min-heap). */
 static inline bool heap_above(const struct sorter_item *a, const struct sorter_item *b,
@@ -236,28 +217,362 @@ static void sift_down(struct sorter_item *h, size_t k, size_t i, bool high)
 	}
 }
 
-/* Put the k first (high: the k last) items of the order at that end of v,
- * in order, the rest anywhere else.  One pass with a heap of k held at the
- * end itself: each other item costs one compare with its top, where a
- * window quicksort would partition the whole array several times. */
-static void select_end(struct sorter_item *v, size_t n, size_t k, bool high)
-{
-	struct sorter_item *h = high ? v + n - k : v, *rest = high ? v : v + k;
+/* --- the keys ------------------------------------------------------------- */
 
-	for (size_t i = k / 2; i-- > 0;)
-		sift_down(h, k, i, high);
-	for (size_t i = 0; i < n - k; i++)
-		if (heap_above(&h[0], &rest[i], high)) {
-			swap_items(&h[0], &rest[i]);
-			sift_down(h, k, 0, high);
-		}
-	sort_window(h, k, 0, k);
+static uint32_t words(uint32_t slots)
+{
+	return (slots + 63) / 64;
 }
 
-void sorter_window(struct sorter *s, uint32_t first, uint32_t count)
+static bool is_member(const struct sorter *s, uint32_t i)
+{
+	return s->member[i / 64] >> (i % 64) & 1;
+}
+
+/* Room for a key and a bit for every slot of t; bits past the slots the
+ * keys cover stay 0. */
+static int reserve(struct sorter *s, const struct flowtab *t)
+{
+	uint32_t cap = t->cap > t->n ? t->cap : t->n;
+	struct sorter_slot *k;
+	uint64_t *m;
+
+	if (cap <= s->cap && s->keys)
+		return 0;
+	if (!(k = realloc(s->keys, (size_t)cap * sizeof(*k))))
+		return -1;
+	s->keys = k;
+	if (!(m = realloc(s->member, (size_t)words(cap) * sizeof(*m))))
+		return -1;
+	memset(m + words(s->cap), 0, (size_t)(words(cap) - words(s->cap)) * sizeof(*m));
+	s->member = m;
+	s->cap = cap;
+	return 0;
+}
+
+static bool same_match(const struct flowmatch *a, const struct flowmatch *m)
+{
+	static const struct flowmatch none;
+
+	if (!m)
+		m = &none;
+	return a->filter == m->filter && a->netns == m->netns && !strcmp(a->search, m->search);
+}
+
+/* Remember that slot i's key or bit may have changed, for the next
+ * window; past a thirty-second of the slots a pass is as cheap. */
+static void moved(struct sorter *s, uint32_t i)
+{
+	uint32_t limit = s->nslots / 32 > 4096 ? s->nslots / 32 : 4096;
+
+	if (s->moved_all)
+		return;
+	if (s->nmoved == s->moved_cap) {
+		uint32_t cap = s->moved_cap ? s->moved_cap * 2 : 256;
+		uint32_t *m = cap <= limit ? realloc(s->moved, (size_t)cap * sizeof(*m)) : NULL;
+
+		if (!m) {
+			s->moved_all = true;
+			return;
+		}
+		s->moved = m;
+		s->moved_cap = cap;
+	}
+	s->moved[s->nmoved++] = i;
+}
+
+/* Slot i's key and bit as the table has it now; +1, -1 or 0 members. */
+static int refresh_slot(struct sorter *s, const struct flowtab *t, const struct flowmatch *m,
+			bool all, uint32_t i)
+{
+	const struct flowtab_entry *e = &t->e[i];
+	bool was = is_member(s, i);
+	bool now = flowtab_shown(t, i) && (all || flowmatch_test(m, t, e));
+
+	if (now) {
+		make_key(s->key, t, e, &s->keys[i]);
+		s->member[i / 64] |= 1ull << (i % 64);
+	} else {
+		s->member[i / 64] &= ~(1ull << (i % 64));
+	}
+	return (int)now - (int)was;
+}
+
+int sorter_build(struct sorter *s, const struct flowtab *t, const struct flowmatch *m)
+{
+	bool all = flowmatch_all(m);
+
+	s->built = false;
+	if (reserve(s, t))
+		return -1;
+	memset(s->member, 0, (size_t)words(t->n) * sizeof(*s->member));
+	s->n = 0;
+	for (uint32_t i = 0; i < t->n; i++)
+		s->n += (uint32_t)refresh_slot(s, t, m, all, i);
+	s->nslots = t->n;
+	s->moved_all = true;
+	s->built = true;
+	s->built_key = s->key;
+	memset(&s->built_m, 0, sizeof(s->built_m));
+	if (m)
+		s->built_m = *m;
+	s->win_n = 0;
+	return 0;
+}
+
+int sorter_update(struct sorter *s, struct flowtab *t, const struct flowmatch *m)
+{
+	bool all = flowmatch_all(m);
+
+	if (!s->built || s->built_key != s->key || !same_match(&s->built_m, m) || t->dirty_all) {
+		if (sorter_build(s, t, m))
+			return -1;
+		flowtab_dirty_clear(t);
+		return 0;
+	}
+	if (reserve(s, t)) {
+		s->built = false;
+		return -1;
+	}
+	/* a slot past nslots is new: on the list, its bit still 0 */
+	if (t->n > s->nslots)
+		s->nslots = t->n;
+	for (uint32_t k = 0; k < t->ndirty; k++) {
+		s->n = (uint32_t)((int64_t)s->n + refresh_slot(s, t, m, all, t->dirty[k]));
+		moved(s, t->dirty[k]);
+	}
+	flowtab_dirty_clear(t);
+	return 0;
+}
+
+/* --- windows ---------------------------------------------------------- */
+
+static int win_room(struct sorter *s, uint32_t n)
+{
+	struct sorter_item *w;
+
+	if (n <= s->win_cap)
+		return 0;
+	if (!(w = realloc(s->win, (size_t)n * sizeof(*w))))
+		return -1;
+	s->win = w;
+	s->win_cap = n;
+	return 0;
+}
+
+/* Each member slot of s, in slot order, as an item x. */
+#define FOR_MEMBERS(s, x, body)							\
+	for (uint32_t w_ = 0; w_ < words((s)->nslots); w_++)			\
+		for (uint64_t b_ = (s)->member[w_]; b_; b_ &= b_ - 1) {		\
+			uint32_t i_ = w_ * 64 + (uint32_t)__builtin_ctzll(b_);	\
+			const struct sorter_item x = { (s)->keys[i_].hi,		\
+						       (s)->keys[i_].lo, i_ };	\
+			body							\
+		}
+
+/* The k first members of the order not before floor (NULL: from the
+ * first), or with high the k last, into s->win in order: one pass with a
+ * heap of k, where each other member costs one compare with its top. */
+static uint32_t collect(struct sorter *s, const struct sorter_item *floor, uint32_t k, bool high)
+{
+	struct sorter_item *h = s->win;
+	uint32_t got = 0;
+
+	FOR_MEMBERS(s, x, {
+		if (floor && item_less(&x, floor))
+			continue;
+		if (got < k) {
+			h[got++] = x;
+			if (got == k)
+				for (uint32_t j = k / 2; j-- > 0;)
+					sift_down(h, k, j, high);
+		} else if (heap_above(&h[0], &x, high)) {
+			h[0] = x;
+			sift_down(h, k, 0, high);
+		}
+	})
+	sort_window(h, got, 0, got);
+	return got;
+}
+
+static int cmp_slot(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The k first members (high: the k last) from the last window, which held
+ * that end, and the slots moved since: every member before the window's
+ * last row (high: after its first) is in the window, unmoved, or among the
+ * moved, so when there are k of them (or they are all there is) they are
+ * the answer.  Returns the rows found, or UINT32_MAX when a pass is
+ * needed. */
+static uint32_t from_last(struct sorter *s, uint32_t k, bool high)
+{
+	const struct sorter_item edge = s->win[high ? 0 : s->win_n - 1];
+	struct sorter_item *c;
+	uint32_t got = 0, nm;
+
+	if (win_room(s, s->win_n + s->nmoved))
+		return UINT32_MAX;
+	c = s->win;
+	qsort(s->moved, s->nmoved, sizeof(*s->moved), cmp_slot);
+	for (uint32_t j = 0; j < s->win_n; j++)
+		if (!bsearch(&c[j].idx, s->moved, s->nmoved, sizeof(*s->moved), cmp_slot))
+			c[got++] = c[j];
+	for (uint32_t j = 0; j < s->nmoved; j++) {
+		uint32_t i = s->moved[j];
+		struct sorter_item x;
+
+		if ((j && i == s->moved[j - 1]) || !is_member(s, i))
+			continue;
+		x.hi = s->keys[i].hi;
+		x.lo = s->keys[i].lo;
+		x.idx = i;
+		if (high ? !item_less(&x, &edge) : !item_less(&edge, &x))
+			c[got++] = x;
+	}
+	nm = got < k ? got : k;
+	if (got < k && got < s->n)
+		return UINT32_MAX;
+	if (high) {
+		sort_window(c, got, got - nm, got);
+		memmove(c, c + got - nm, (size_t)nm * sizeof(*c));
+	} else {
+		sort_window(c, got, 0, nm);
+	}
+	return nm;
+}
+
+static uint32_t digit(const struct sorter_item *x, unsigned int level)
+{
+	if (level < 4)
+		return (uint32_t)(x->hi >> (48 - 16 * level)) & 0xffff;
+	if (level < 8)
+		return (uint32_t)(x->lo >> (48 - 16 * (level - 4))) & 0xffff;
+	return x->idx >> (16 - 16 * (level - 8)) & 0xffff;
+}
+
+static void set_digit(struct sorter_item *p, unsigned int level, uint32_t d)
+{
+	if (level < 4)
+		p->hi |= (uint64_t)d << (48 - 16 * level);
+	else if (level < 8)
+		p->lo |= (uint64_t)d << (48 - 16 * (level - 4));
+	else
+		p->idx |= d << (16 - 16 * (level - 8));
+}
+
+/* Whether x's first 'level' digits are p's. */
+static bool prefix_eq(const struct sorter_item *x, const struct sorter_item *p,
+		      unsigned int level)
+{
+	if (level <= 4)
+		return !level || !((x->hi ^ p->hi) >> (64 - 16 * level));
+	if (x->hi != p->hi)
+		return false;
+	if (level <= 8)
+		return !((x->lo ^ p->lo) >> (64 - 16 * (level - 4)));
+	if (x->lo != p->lo)
+		return false;
+	return !((x->idx ^ p->idx) >> (32 - 16 * (level - 8)));
+}
+
+/* The member at ascending rank r (< s->n), by digits: each pass counts
+ * the members under the prefix found so far per next digit, and keeps the
+ * digit whose bucket holds rank r, until the bucket is small enough to
+ * sort.  Memory: a 256 KiB count and the last bucket, never a list of
+ * every member. */
+static int select_rank(struct sorter *s, uint32_t r, struct sorter_item *out)
+{
+	uint32_t *hist = malloc(65536 * sizeof(*hist)), below = 0;
+	struct sorter_item p = { 0, 0, 0 }, *tmp;
+
+	if (!hist)
+		return -1;
+	for (unsigned int level = 0;; level++) {
+		uint32_t b = 0, acc = below, got = 0;
+
+		memset(hist, 0, 65536 * sizeof(*hist));
+		FOR_MEMBERS(s, x, {
+			if (prefix_eq(&x, &p, level))
+				hist[digit(&x, level)]++;
+		})
+		while (acc + hist[b] <= r)
+			acc += hist[b++];
+		set_digit(&p, level, b);
+		below = acc;
+		if (hist[b] > SELECT_SMALL && level < 9)
+			continue;
+		if (!(tmp = malloc((size_t)hist[b] * sizeof(*tmp)))) {
+			free(hist);
+			return -1;
+		}
+		FOR_MEMBERS(s, x, {
+			if (prefix_eq(&x, &p, level + 1))
+				tmp[got++] = x;
+		})
+		sort_window(tmp, got, r - below, r - below + 1);
+		*out = tmp[r - below];
+		free(tmp);
+		free(hist);
+		return 0;
+	}
+}
+
+/* The window for ascending positions [lo, hi). */
+static int select_window(struct sorter *s, uint32_t lo, uint32_t hi)
+{
+	struct sorter_item floor;
+	uint32_t got;
+
+	/* a few changes since the last window at this end: from it */
+	if (!s->moved_all && s->win_n && ((lo == 0 && s->win_end & SORTER_LOW) ||
+					  (hi == s->n && s->win_end & SORTER_HIGH))) {
+		bool high = !(lo == 0 && s->win_end & SORTER_LOW);
+
+		if ((got = from_last(s, hi - lo, high)) != UINT32_MAX) {
+			s->win_lo = high ? s->n - got : 0;
+			s->win_n = got;
+			s->windows_kept++;
+			return 0;
+		}
+	}
+	s->win_lo = lo;
+	s->win_n = 0;
+	if (lo == hi)
+		return 0;
+	if ((uint64_t)(hi - lo) * 4 >= s->n) {
+		/* most of the list: every member, partly sorted */
+		got = 0;
+		if (win_room(s, s->n))
+			return -1;
+		FOR_MEMBERS(s, x, { s->win[got++] = x; })
+		sort_window(s->win, got, lo, hi);
+		memmove(s->win, s->win + lo, (size_t)(hi - lo) * sizeof(*s->win));
+		s->win_n = hi - lo;
+		return 0;
+	}
+	if (win_room(s, hi - lo))
+		return -1;
+	if (lo == 0) {
+		s->win_n = collect(s, NULL, hi, false);
+	} else if (hi == s->n) {
+		s->win_n = collect(s, NULL, hi - lo, true);
+	} else {
+		if (select_rank(s, lo, &floor))
+			return -1;
+		s->win_n = collect(s, &floor, hi - lo, false);
+	}
+	return 0;
+}
+
+int sorter_window(struct sorter *s, uint32_t first, uint32_t count)
 {
 	uint32_t lo = first < s->n ? first : s->n;
 	uint32_t hi = count < s->n - lo ? lo + count : s->n;
+	int rc;
 
 	if (s->reverse) {
 		uint32_t l = s->n - hi;
@@ -265,26 +580,64 @@ void sorter_window(struct sorter *s, uint32_t first, uint32_t count)
 		hi = s->n - lo;
 		lo = l;
 	}
-	/* the top of the list (or its bottom) is what a screen shows most */
-	if (lo == 0 && hi && hi <= s->n / 16)
-		select_end(s->items, s->n, hi, false);
-	else if (hi == s->n && lo > s->n - s->n / 16 && lo < s->n)
-		select_end(s->items, s->n, s->n - lo, true);
-	else
-		sort_window(s->items, s->n, lo, hi);
+	s->windows++;
+	rc = select_window(s, lo, hi);
+	s->win_end = 0;
+	if (!rc && s->win_n && s->win_lo == 0)
+		s->win_end |= SORTER_LOW;
+	if (!rc && s->win_n && s->win_lo + s->win_n == s->n)
+		s->win_end |= SORTER_HIGH;
+	s->nmoved = 0;
+	s->moved_all = rc != 0;
+	return rc;
 }
 
 int sorter_run(struct sorter *s, const struct flowtab *t, const struct flowmatch *m)
 {
-	if (sorter_build(s, t, m))
+	bool all = flowmatch_all(m);
+	uint32_t n = 0;
+
+	s->built = false;	/* the keys, if any, are not this list's */
+	s->moved_all = true;
+	s->win_end = 0;
+	s->win_lo = s->win_n = s->n = 0;
+	if (win_room(s, t->n))
 		return -1;
-	sort_window(s->items, s->n, 0, s->n);
+	for (uint32_t i = 0; i < t->n; i++) {
+		const struct flowtab_entry *e = &t->e[i];
+		struct sorter_slot k;
+
+		if (!flowtab_shown(t, i) || (!all && !flowmatch_test(m, t, e)))
+			continue;
+		make_key(s->key, t, e, &k);
+		s->win[n].hi = k.hi;
+		s->win[n].lo = k.lo;
+		s->win[n++].idx = i;
+	}
+	sort_window(s->win, n, 0, n);
+	s->n = s->win_n = n;
 	return 0;
+}
+
+size_t sorter_bytes(const struct sorter *s)
+{
+	return (size_t)s->cap * sizeof(*s->keys) + (size_t)words(s->cap) * sizeof(*s->member) +
+	       (size_t)s->win_cap * sizeof(*s->win) + (size_t)s->moved_cap * sizeof(*s->moved);
 }
 
 void sorter_release(struct sorter *s)
 {
-	free(s->items);
-	s->items = NULL;
-	s->n = s->cap = 0;
+	free(s->keys);
+	free(s->member);
+	free(s->win);
+	free(s->moved);
+	s->keys = NULL;
+	s->member = NULL;
+	s->win = NULL;
+	s->moved = NULL;
+	s->n = s->nslots = s->cap = s->win_lo = s->win_n = s->win_cap = 0;
+	s->nmoved = s->moved_cap = 0;
+	s->moved_all = true;
+	s->win_end = 0;
+	s->built = false;
 }

@@ -210,9 +210,12 @@ static void draw_bottom(struct ui *u, int row)
 }
 
 /* Bring the sorted flows or the process rows up to date: when the order
- * or filter changed, or the table did and the display is not paused. */
-static void update_rows(struct ui *u)
+ * or filter changed, or the table did and the display is not paused.
+ * Returns whether it had to. */
+static bool update_rows(struct ui *u)
 {
+	bool again = false;
+
 	if (u->resort) {
 		u->built = u->procs_built = false;
 		u->resort = false;
@@ -221,34 +224,45 @@ static void update_rows(struct ui *u)
 	 * table's high-water mark), the next draw tries again */
 	if (u->procview) {
 		if (!u->procs_built || (!u->paused && u->procs_gen != u->table_gen)) {
+			again = true;
 			u->procs_built = !procsum_build(&u->ps, u->t, &u->m);
 			u->procs_gen = u->table_gen;
 		}
 	} else if (!u->built || (!u->paused && u->built_gen != u->table_gen)) {
-		u->built = !sorter_build(&u->s, u->t, &u->m);
+		/* the keys of what changed since (the table's dirty list);
+		 * all of them after a new order or filter */
+		again = true;
+		u->built = !sorter_update(&u->s, u->t, &u->m);
 		u->built_gen = u->table_gen;
 		u->win_sorted = false;
 	}
 	if (!(u->procview ? u->procs_built : u->built))
 		snprintf(u->msg, sizeof(u->msg), " out of memory: the list is not up to date");
+	return again;
 }
 
-/* Sort the rows on screen, unless they already are.  A few pages around
- * them are sorted too: finding a window costs a pass over every row,
- * however small the window, so scrolling within the run costs nothing. */
-static void sort_window(struct ui *u, uint32_t count)
+/* Select the rows on screen, unless they already are.  A few pages around
+ * them are selected too: finding a window costs a pass over every key,
+ * however small the window, so scrolling within the run costs nothing.
+ * False when out of memory (no rows to show). */
+static bool sort_window(struct ui *u, uint32_t count)
 {
 	uint32_t lo, hi;
 
 	if (u->win_sorted && u->scroll >= u->run_lo && u->scroll - u->run_lo + count <=
 	    u->run_hi - u->run_lo)
-		return;
+		return true;
 	lo = u->scroll > 2 * count ? u->scroll - 2 * count : 0;
 	hi = u->s.n - u->scroll > 4 * count ? u->scroll + 4 * count : u->s.n;
-	sorter_window(&u->s, lo, hi - lo);
+	if (sorter_window(&u->s, lo, hi - lo)) {
+		u->win_sorted = false;
+		snprintf(u->msg, sizeof(u->msg), " out of memory: the list is not shown");
+		return false;
+	}
 	u->win_sorted = true;
 	u->run_lo = lo;
 	u->run_hi = hi;
+	return true;
 }
 
 uint64_t ui_draw(struct ui *u)
@@ -256,9 +270,9 @@ uint64_t ui_draw(struct ui *u)
 	uint64_t t0 = clock_mono_ns(), dt;
 	int rows = screen_rows(u->scr), top = 2, body;
 	char line[LINEFMT_MAX + 64];
-	uint32_t total;
+	uint32_t total, drawn;
+	bool again = update_rows(u);
 
-	update_rows(u);
 	total = u->procview ? u->ps.n : u->s.n;
 	u->lf.counters = u->t->any_counters;
 	u->lf.netns = u->t->any_netns;
@@ -281,13 +295,14 @@ uint64_t ui_draw(struct ui *u)
 	else if (u->scroll > total - (uint32_t)body)
 		u->scroll = total - (uint32_t)body;
 
-	if (!u->procview)
-		sort_window(u, (uint32_t)body);
+	drawn = total;
+	if (!u->procview && !sort_window(u, (uint32_t)body))
+		drawn = 0;
 	snprintf(line, sizeof(line), "Kernel netfilter TCP/UDP flow statistics, [+%u]", u->scroll);
 	put_line(u, 0, line, 0, SCREEN_BOLD, false);
 	draw_status(u, total);
 
-	for (int r = 0; r < body && u->scroll + (uint32_t)r < total; r++) {
+	for (int r = 0; r < body && u->scroll + (uint32_t)r < drawn; r++) {
 		uint32_t i = u->scroll + (uint32_t)r;
 
 		if (u->procview) {
@@ -315,6 +330,13 @@ uint64_t ui_draw(struct ui *u)
 	if (dt > u->redraw_ns_max) {
 		u->redraw_ns_max = dt;
 		u->redraw_flows_max = u->t->live;
+	}
+	/* once the first snapshot is whole: loading is measured apart */
+	if (again && u->t->st.snapshots) {
+		u->rebuilds++;
+		u->rebuild_ns_total += dt;
+		if (dt > u->rebuild_ns_max)
+			u->rebuild_ns_max = dt;
 	}
 	return dt;
 }

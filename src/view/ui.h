@@ -56,6 +56,10 @@ struct ui {
 	/* --stats: redraw timing */
 	uint64_t redraws, redraw_ns_total, redraw_ns_max, redraw_ns_last;
 	uint32_t redraw_flows_max;	/* table size at the slowest redraw */
+	/* of them, those after the first whole snapshot that brought the
+	 * rows up to date (the table had changed, or the order, filter or
+	 * view) */
+	uint64_t rebuilds, rebuild_ns_total, rebuild_ns_max;
 };
 
 /* Set up a ui on a started screen; s, m and lf are the starting order,
