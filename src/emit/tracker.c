@@ -81,8 +81,9 @@ struct tracker {
 	struct tracked *v;
 	struct counters *ctr;		/* parallel to v, or NULL: no counters yet */
 	size_t n, cap;
-	uint32_t *idx;
+	uint32_t *idx;			/* slots: see slot_of() */
 	size_t mask;			/* index size - 1, a power of two */
+	unsigned int pos_bits;		/* log2(index size): a slot's low bits */
 	struct addr6 *a6;		/* IPv6 pairs, entries point in */
 	uint32_t n6;			/* pairs handed out (free ones included) */
 	size_t cap6;
@@ -126,6 +127,31 @@ static size_t slot_of(const struct tracker *t, uint32_t id)
 	return (size_t)(h ^ (h >> 15)) & t->mask;
 }
 
+/* A slot holds a vector position + 1 in its low pos_bits bits (positions
+ * stay below the index size) and, above them, a tag of the id: a probe
+ * past another flow's slot compares tags in the index and reads that
+ * flow's entry only when they agree.  Without the tags a new flow's probe
+ * read a random entry per occupied slot, a cache miss each: 15 % of the
+ * emitter's time through a million-flow snapshot.  The tag has 11 bits at
+ * a million flows, fewer at more: then entries are read more often, and
+ * still rightly.  Another multiplier than slot_of()'s, whose low bits
+ * chose the slot. */
+static uint32_t tag_of(const struct tracker *t, uint32_t id)
+{
+	return t->pos_bits >= 32 ? 0 : (id * 0x85ebca77u) >> t->pos_bits << t->pos_bits;
+}
+
+static uint32_t pos_mask(const struct tracker *t)
+{
+	return t->pos_bits >= 32 ? UINT32_MAX : (1u << t->pos_bits) - 1;
+}
+
+/* The vector position of a used slot's value. */
+static size_t pos_in(const struct tracker *t, uint32_t slot)
+{
+	return (slot & pos_mask(t)) - 1;
+}
+
 struct tracker *tracker_new(void)
 {
 	struct tracker *t = calloc(1, sizeof(*t));
@@ -133,6 +159,7 @@ struct tracker *tracker_new(void)
 	if (!t)
 		return NULL;
 	t->mask = 1023;
+	t->pos_bits = 10;
 	t->idx = calloc(t->mask + 1, sizeof(*t->idx));
 	if (!t->idx) {
 		free(t);
@@ -184,8 +211,10 @@ static bool same_flow(const struct tracker *t, const struct tracked *e, const st
 static size_t find_slot(const struct tracker *t, const struct flow *f)
 {
 	size_t s = slot_of(t, f->id);
+	uint32_t tag = tag_of(t, f->id), tags = ~pos_mask(t);
 
-	while (t->idx[s] && !same_flow(t, &t->v[t->idx[s] - 1], f))
+	while (t->idx[s] && ((t->idx[s] & tags) != tag ||
+			     !same_flow(t, &t->v[pos_in(t, t->idx[s])], f)))
 		s = (s + 1) & t->mask;
 	return s;
 }
@@ -195,7 +224,7 @@ static size_t slot_of_pos(const struct tracker *t, size_t pos)
 {
 	size_t s = slot_of(t, t->v[pos].id);
 
-	while (t->idx[s] != pos + 1)
+	while ((t->idx[s] & pos_mask(t)) != pos + 1)
 		s = (s + 1) & t->mask;
 	return s;
 }
@@ -243,7 +272,7 @@ struct tracked *tracker_find(struct tracker *t, const struct flow *f)
 {
 	size_t s = find_slot(t, f);
 
-	return t->idx[s] ? &t->v[t->idx[s] - 1] : NULL;
+	return t->idx[s] ? &t->v[pos_in(t, t->idx[s])] : NULL;
 }
 
 static int grow_index(struct tracker *t)
@@ -256,12 +285,13 @@ static int grow_index(struct tracker *t)
 	free(t->idx);
 	t->idx = idx;
 	t->mask = size - 1;
+	t->pos_bits++;
 	for (size_t i = 0; i < t->n; i++) {
 		size_t s = slot_of(t, t->v[i].id);
 
 		while (t->idx[s])
 			s = (s + 1) & t->mask;
-		t->idx[s] = (uint32_t)i + 1;
+		t->idx[s] = tag_of(t, t->v[i].id) | ((uint32_t)i + 1);
 	}
 	return 0;
 }
@@ -468,7 +498,7 @@ static struct tracked *add_entry(struct tracker *t, const struct flow *f)
 	e->icmp_type = f->icmp_type;
 	e->icmp_code = f->icmp_code;
 	e->icmp_id = f->icmp_id;
-	t->idx[s] = (uint32_t)++t->n;
+	t->idx[s] = tag_of(t, f->id) | (uint32_t)++t->n;
 	return e;
 }
 
@@ -691,7 +721,7 @@ static void remove_pos(struct tracker *t, size_t pos)
 	/* backward-shift deletion keeps every probe run unbroken */
 	t->idx[s] = 0;
 	for (next = (s + 1) & t->mask; t->idx[next]; next = (next + 1) & t->mask) {
-		size_t home = slot_of(t, t->v[t->idx[next] - 1].id);
+		size_t home = slot_of(t, t->v[pos_in(t, t->idx[next])].id);
 
 		/* move it back if its home is not within (s, next] */
 		if (((next - home) & t->mask) >= ((next - s) & t->mask)) {
@@ -709,7 +739,9 @@ static void remove_pos(struct tracker *t, size_t pos)
 		t->v[pos] = t->v[last];
 		if (t->ctr)
 			t->ctr[pos] = t->ctr[last];
-		t->idx[slot_of_pos(t, last)] = (uint32_t)pos + 1;
+		size_t ls = slot_of_pos(t, last);
+
+		t->idx[ls] = (t->idx[ls] & ~pos_mask(t)) | ((uint32_t)pos + 1);
 	}
 	t->n--;
 }
@@ -720,7 +752,7 @@ bool tracker_remove(struct tracker *t, const struct flow *f)
 
 	if (!t->idx[s])
 		return false;
-	remove_pos(t, t->idx[s] - 1);
+	remove_pos(t, pos_in(t, t->idx[s]));
 	return true;
 }
 
