@@ -111,13 +111,27 @@ fi
 # --fields of the user's (any spelling getopt takes) comes later and wins.
 fields=$("$VIEW" --fields-used 2>/dev/null) && [ -n "$fields" ] && set -- -F "$fields" "$@"
 
+# The view's table holds 1,000,000 flows unless told more; here the stream
+# is this kernel's, whose table may be larger (a gateway's often is).
+# Capped at what flowtop-view takes.
+maxflows=
+ctmax=$(cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null)
+case $ctmax in
+''|*[!0-9]*) ;;
+*) if [ "${#ctmax}" -gt 9 ] || [ "$ctmax" -gt 100000000 ]; then
+	maxflows=--max-flows=100000000
+   elif [ "$ctmax" -gt 1000000 ]; then
+	maxflows=--max-flows=$ctmax
+   fi ;;
+esac
+
 (
 	"$EMIT" "$@" </dev/null 2>"$tmp/err" &
 	echo $! >"$tmp/pid"
 	wait $!
 	echo $? >"$tmp/rc"
 ) | (
-	"$VIEW" --wait-stream $tracked
+	"$VIEW" --wait-stream $tracked $maxflows
 	rc=$?
 	# q in the view: stop the emitter too
 	[ -s "$tmp/pid" ] && kill -TERM "$(cat "$tmp/pid")" 2>/dev/null

@@ -9,7 +9,7 @@
 [ -x "$EMIT" ] && [ -x "$VIEW" ] || skip_all "not built"
 perl -MMaxMind::DB::Writer::Tree -e1 2>/dev/null || skip_all "libmaxmind-db-writer-perl missing"
 netns_setup
-plan 16
+plan 19
 
 perl "$TOP/tests/tools/mkmmdb.pl" --all "$TMP" || { echo "Bail out! mkmmdb.pl --all"; exit 1; }
 DBS=(--geoip-db "$TMP/geoip2-city.mmdb" --geoip-db "$TMP/asn.mmdb")
@@ -95,6 +95,24 @@ is "$(head -n 5 "$TMP/args" | tr '\n' ' ')" "-F $LIST --fields source.ip -n " \
 	"flowtop passes -F with the view's list before the user's options"
 grep -q "ended without output" "$TMP/fd.err"
 ok $? "(and says so when the emitter writes nothing)"
+
+# the view's table follows the kernel's, where it is larger than the
+# default: a private mount namespace shows flowtop another nf_conntrack_max
+cat > "$TMP/view-args" <<EOF
+#!/bin/sh
+printf '%s ' "\$@" > "$TMP/vargs"
+EOF
+chmod +x "$TMP/view-args"
+vargs() {	# vargs CTMAX: the view's arguments under that nf_conntrack_max
+	printf '%s\n' "$1" > "$TMP/ctmax"
+	rm -f "$TMP/vargs"
+	unshare -m sh -c "mount --bind $TMP/ctmax /proc/sys/net/netfilter/nf_conntrack_max &&
+		FLOWTOP_EMIT=$TMP/emit-args FLOWTOP_VIEW=$TMP/view-args $TOP/flowtop" </dev/null >/dev/null 2>&1
+	cat "$TMP/vargs" 2>/dev/null
+}
+is "$(vargs 262144)" "--wait-stream " "nf_conntrack_max 262,144: the view's own default"
+is "$(vargs 4000000)" "--wait-stream --max-flows=4000000 " "4,000,000: the view holds as many"
+is "$(vargs 99999999999)" "--wait-stream --max-flows=100000000 " "more than the view takes: its most"
 
 # stdout hygiene
 "$VIEW" --fields-used > /dev/full 2> "$TMP/full.err"
