@@ -64,6 +64,7 @@ static void shared_release(struct flowtab_shared *sh)
 	free(sh->rec);
 	free(sh->refs);
 	free(sh->aux);
+	free(sh->later);
 	htab_release(&sh->index);
 }
 
@@ -141,19 +142,50 @@ static int shared_get(struct flowtab_shared *sh, const void *key, uint32_t *h)
 	return 0;
 }
 
-/* One user less of handle h; the last one frees the record. */
-static void shared_put(struct flowtab_shared *sh, uint32_t h)
+/* Free record h, which has no user. */
+static void shared_free(struct flowtab_shared *sh, uint32_t h)
 {
-	unsigned char *r;
+	unsigned char *r = shared_rec(sh, h);
 
-	if (!h || --sh->refs[h])
-		return;
-	r = shared_rec(sh, h);
 	htab_del(&sh->index, hash_bytes(r, sh->size), h);
 	memset(r, 0, sh->size);
 	memcpy(r, &sh->freelist, sizeof(sh->freelist));
 	sh->freelist = h;
 	sh->live--;
+}
+
+/* One user less of handle h; the last one frees the record.  While
+ * deferring, the last user's reference passes to the list that
+ * shared_release_later() lets go: the record stays whole, findable and
+ * moved by flowtab_reintern() until then. */
+static void shared_put(struct flowtab_shared *sh, uint32_t h)
+{
+	if (!h)
+		return;
+	if (sh->defer && sh->refs[h] == 1) {
+		if (sh->nlater == sh->later_cap) {
+			uint32_t cap = sh->later_cap ? sh->later_cap * 2 : 64;
+			uint32_t *l = realloc(sh->later, (size_t)cap * sizeof(*l));
+
+			if (!l)		/* kept for good: better than read freed */
+				return;
+			sh->later = l;
+			sh->later_cap = cap;
+		}
+		sh->later[sh->nlater++] = h;
+		return;
+	}
+	if (!--sh->refs[h])
+		shared_free(sh, h);
+}
+
+/* Stop deferring: the list lets go of its references. */
+static void shared_release_later(struct flowtab_shared *sh)
+{
+	sh->defer = false;
+	for (uint32_t k = 0; k < sh->nlater; k++)
+		shared_put(sh, sh->later[k]);
+	sh->nlater = 0;
 }
 
 /* Replace handle *h with one for key; on failure *h is left as it was. */
@@ -968,7 +1000,13 @@ uint64_t flowtab_expire(struct flowtab *t, uint64_t mono)
 void flowtab_hold(struct flowtab *t, bool hold)
 {
 	t->held = hold;
-	if (hold || !t->ndead)
+	/* the per-process rows name owners and namespaces by handle */
+	t->owners.defer = t->netns.defer = hold;
+	if (hold)
+		return;
+	shared_release_later(&t->owners);
+	shared_release_later(&t->netns);
+	if (!t->ndead)
 		return;
 	for (uint32_t i = 0; i < t->n; i++)
 		if (t->e[i].flags & FT_DEAD)

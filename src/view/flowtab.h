@@ -115,6 +115,11 @@ struct flowtab_shared {
 	uint32_t freelist;		/* a freed handle, its record holds the next */
 	uint32_t live;			/* records in use, 0 aside */
 	struct htab index;		/* hash of the record -> handle */
+	/* while set (the table held), a record whose last user goes stays
+	 * whole and findable until released: a frozen process row reads it */
+	bool defer;
+	uint32_t *later;		/* such handles, one reference each */
+	uint32_t nlater, later_cap;
 };
 
 struct flowtab_entry {

@@ -417,9 +417,11 @@ static uint32_t from_last(struct sorter *s, uint32_t k, bool high)
 	if (win_room(s, s->win_n + s->nmoved))
 		return UINT32_MAX;
 	c = s->win;
-	qsort(s->moved, s->nmoved, sizeof(*s->moved), cmp_slot);
+	if (s->nmoved)	/* moved is NULL before the first: no pointer for qsort */
+		qsort(s->moved, s->nmoved, sizeof(*s->moved), cmp_slot);
 	for (uint32_t j = 0; j < s->win_n; j++)
-		if (!bsearch(&c[j].idx, s->moved, s->nmoved, sizeof(*s->moved), cmp_slot))
+		if (!s->nmoved ||
+		    !bsearch(&c[j].idx, s->moved, s->nmoved, sizeof(*s->moved), cmp_slot))
 			c[got++] = c[j];
 	for (uint32_t j = 0; j < s->nmoved; j++) {
 		uint32_t i = s->moved[j];

@@ -152,7 +152,8 @@ static void test_compact(void)
 }
 
 /* Every user of a shared record is counted, and nothing else: the counts
- * equal the handles that entries hold (dead ones too, until released). */
+ * equal the handles that entries hold (dead ones too, until released),
+ * and, held, the records kept for frozen rows. */
 static int shared_miscounts(const struct flowtab *t)
 {
 	const struct flowtab_shared *sh[4] = { &t->names, &t->places, &t->owners, &t->netns };
@@ -178,6 +179,8 @@ static int shared_miscounts(const struct flowtab *t)
 				else
 					users += e->netns == h;
 			}
+			for (uint32_t j = 0; j < sh[k]->nlater; j++)
+				users += sh[k]->later[j] == h;
 			bad += users != sh[k]->refs[h];
 			live += users > 0;
 		}
@@ -436,6 +439,37 @@ static void test_random(void)
 		free(rpool[--nrpool]);
 }
 
+/* Paused, the per-process rows stay as they were, and readable: a row's
+ * owner and namespace stay whole though their last flow has moved on. */
+static void test_held_rows(void)
+{
+	struct flowtab t;
+	struct procsum ps = { 0 };
+	struct flow f;
+	char line[LINEFMT_MAX + 1];
+
+	flowtab_init(&t, 0, 0);
+	f = mk(FLOW_NEW, 1, "10.0.0.1", "10.0.0.2", 1, 80, NULL);
+	f.process_name = "old";
+	apply_ns(&t, f, 7, "blue", NULL, 0);
+	procsum_build(&ps, &t, NULL);
+	flowtab_hold(&t, true);
+	f = mk(FLOW_UPDATE, 1, "10.0.0.1", "10.0.0.2", 1, 80, NULL);
+	f.process_name = "new";
+	apply_ns(&t, f, 7, "green", NULL, 0);
+	linefmt_proc(&ps.rows[0], &t, line);
+	ok(ps.n == 1 && !strcmp(procsum_name(&ps.rows[0], &t), "old") &&
+	   !strcmp(flowtab_netns_at(&t, ps.rows[0].netns)->name, "blue") && strstr(line, "blue") &&
+	   strstr(line, "old"), "held: a row still reads its owner and namespace: '%.40s'", line);
+	ok(t.owners.live == 2 && shared_miscounts(&t) == 0, "which are kept, counted");
+	flowtab_hold(&t, false);
+	procsum_build(&ps, &t, NULL);
+	ok(t.owners.live == 1 && t.netns.live == 1 && shared_miscounts(&t) == 0 && ps.n == 1 &&
+	   !strcmp(procsum_name(&ps.rows[0], &t), "new"), "released: they go");
+	flowtab_release(&t);
+	procsum_release(&ps);
+}
+
 /* When the producer last found the table whole: snapshot-end and refresh
  * say so, an overrun or a flow does not. */
 static void test_confirmed(void)
@@ -473,6 +507,7 @@ int main(void)
 
 	setlocale(LC_ALL, "C.UTF-8");
 	test_confirmed();
+	test_held_rows();
 	flowtab_init(&t, 4, 2000000000ull);
 
 	/* insert, then an update that lacks fields keeps them */
