@@ -20,6 +20,12 @@ void filter_init(struct filter *fl)
 	fl->any_proto = true;
 }
 
+bool filter_passes_all(const struct filter *fl)
+{
+	return fl->want_v4 && fl->want_v6 && fl->any_proto && !fl->nstates && !fl->nsrc &&
+	       !fl->ndst && !fl->nports && !fl->no_loopback;
+}
+
 /* Call fn on each comma-separated item of list (copied, so it may be cut). */
 static int each_item(const char *list, int (*fn)(void *, const char *, char *, size_t),
 		     void *arg, char *err, size_t errlen)

@@ -50,6 +50,9 @@ int filter_add_ports(struct filter *fl, const char *list, char *err, size_t errl
 /* Parse "ADDR" or "ADDR/LEN" into n; 0 or -1. */
 int filter_parse_net(const char *s, struct filter_net *n);
 
+/* Whether fl lets every flow through (no filter option was given). */
+bool filter_passes_all(const struct filter *fl);
+
 /* Whether a flow passes every filter. */
 bool filter_match(const struct filter *fl, const struct flow *f);
 

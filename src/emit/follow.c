@@ -238,7 +238,7 @@ static int dump_step_timed(struct table *t)
 static int dump_begin(struct table *t, enum dump_kind kind)
 {
 	struct follow *fl = t->fl;
-	uint32_t empty;
+	uint32_t empty, count;
 
 	t->dumping = true;
 	t->kind = kind;
@@ -249,6 +249,12 @@ static int dump_begin(struct table *t, enum dump_kind kind)
 	 * is done at once (its new flows come as events) */
 	if (t->ns && ctsource_count(t->src, &empty) == 0 && empty == 0)
 		t->nfam = 0;
+	/* a million-flow table: room for all before they come, rather than
+	 * the index doubling (and rehashing) ten times through the dump;
+	 * with filters, most may never be kept */
+	if (kind == DUMP_SNAPSHOT && filter_passes_all(&fl->em->o->filter) &&
+	    ctsource_count(t->src, &count) == 0)
+		(void)tracker_reserve(t->trk, count);
 	t->fam_next = 0;
 	t->dump_seen = 0;
 	t->dump_counters = false;

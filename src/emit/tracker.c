@@ -275,9 +275,10 @@ struct tracked *tracker_find(struct tracker *t, const struct flow *f)
 	return t->idx[s] ? &t->v[pos_in(t, t->idx[s])] : NULL;
 }
 
-static int grow_index(struct tracker *t)
+/* The index anew with 2^bits slots. */
+static int resize_index(struct tracker *t, unsigned int bits)
 {
-	size_t size = (t->mask + 1) * 2;
+	size_t size = (size_t)1 << bits;
 	uint32_t *idx = calloc(size, sizeof(*idx));
 
 	if (!idx)
@@ -285,7 +286,7 @@ static int grow_index(struct tracker *t)
 	free(t->idx);
 	t->idx = idx;
 	t->mask = size - 1;
-	t->pos_bits++;
+	t->pos_bits = bits;
 	for (size_t i = 0; i < t->n; i++) {
 		size_t s = slot_of(t, t->v[i].id);
 
@@ -294,6 +295,11 @@ static int grow_index(struct tracker *t)
 		t->idx[s] = tag_of(t, t->v[i].id) | ((uint32_t)i + 1);
 	}
 	return 0;
+}
+
+static int grow_index(struct tracker *t)
+{
+	return resize_index(t, t->pos_bits + 1);
 }
 
 /* What the kernel says about the flow changed. */
@@ -441,14 +447,11 @@ static int record(struct tracker *t, struct tracked *e, const struct flow *f, bo
 	return 0;
 }
 
-/* Room for one more entry in the vector (and the counters beside it). */
-static int reserve(struct tracker *t)
+/* Room in the vector (and the counters) for cap entries. */
+static int reserve_cap(struct tracker *t, size_t cap)
 {
-	size_t cap = t->cap ? t->cap * 2 : 1024;
 	struct tracked *v;
 
-	if (t->n < t->cap)
-		return 0;
 	if (t->ctr) {
 		struct counters *c = realloc(t->ctr, cap * sizeof(*c));
 
@@ -461,6 +464,24 @@ static int reserve(struct tracker *t)
 	t->v = v;
 	t->cap = cap;
 	return 0;
+}
+
+/* Room for one more entry. */
+static int reserve(struct tracker *t)
+{
+	return t->n < t->cap ? 0 : reserve_cap(t, t->cap ? t->cap * 2 : 1024);
+}
+
+int tracker_reserve(struct tracker *t, size_t n)
+{
+	unsigned int bits = t->pos_bits;
+
+	/* the load add_entry() keeps: at most 3/4; positions must fit a slot */
+	while (((size_t)1 << bits) * 3 < (n + 1) * 4 && bits < 31)
+		bits++;
+	if (bits > t->pos_bits && resize_index(t, bits) < 0)
+		return -1;
+	return n > t->cap ? reserve_cap(t, n) : 0;
 }
 
 /* A fresh entry for f (not tracked yet), with nothing recorded. */

@@ -106,6 +106,11 @@ size_t tracker_bytes(const struct tracker *t);
  * can collide); NULL when not tracked. */
 struct tracked *tracker_find(struct tracker *t, const struct flow *f);
 
+/* Make room for n flows in all, before a dump of that many: the index
+ * then never doubles (rehashing every flow) while the dump comes in.
+ * 0, or -1 when out of memory (nothing is lost: it grows as it goes). */
+int tracker_reserve(struct tracker *t, size_t n);
+
 /* Decide what the stream says about one sighting of f (which must have an
  * id); match: whether f passes the filters.  Returns 1 when f is to be
  * written, with f->action set to the record's action (snapshot, new,

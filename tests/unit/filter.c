@@ -35,6 +35,33 @@ int main(void)
 	filter_init(&fl);
 	ok(filter_match(&fl, &tcp4) && filter_match(&fl, &udp6) && filter_match(&fl, &icmp),
 	   "empty filter passes everything");
+	{
+		struct filter f2;
+		int says_all = filter_passes_all(&fl), says_some = 0;
+
+		filter_init(&f2);
+		f2.want_v6 = false;
+		says_some += !filter_passes_all(&f2);
+		filter_init(&f2);
+		filter_add_protos(&f2, "tcp", err, sizeof(err));
+		says_some += !filter_passes_all(&f2);
+		filter_init(&f2);
+		filter_add_states(&f2, "ESTABLISHED", err, sizeof(err));
+		says_some += !filter_passes_all(&f2);
+		filter_init(&f2);
+		filter_add_nets(&f2, true, "10.0.0.0/8", err, sizeof(err));
+		says_some += !filter_passes_all(&f2);
+		filter_init(&f2);
+		filter_add_nets(&f2, false, "10.0.0.0/8", err, sizeof(err));
+		says_some += !filter_passes_all(&f2);
+		filter_init(&f2);
+		filter_add_ports(&f2, "22", err, sizeof(err));
+		says_some += !filter_passes_all(&f2);
+		filter_init(&f2);
+		f2.no_loopback = true;
+		says_some += !filter_passes_all(&f2);
+		ok(says_all && says_some == 7, "filter_passes_all: only with no filter at all");
+	}
 
 	ok(filter_add_protos(&fl, "tcp,icmpv6,132", err, sizeof(err)) == 0, "protocols by name, alias and number");
 	ok(fl.proto[IPPROTO_TCP] && fl.proto[IPPROTO_ICMPV6] && fl.proto[132] && !fl.proto[IPPROTO_UDP],
