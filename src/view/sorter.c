@@ -305,7 +305,7 @@ int sorter_build(struct sorter *s, const struct flowtab *t, const struct flowmat
 	s->built = false;
 	if (reserve(s, t))
 		return -1;
-	memset(s->member, 0, (size_t)words(t->n) * sizeof(*s->member));
+	memset(s->member, 0, (size_t)words(s->cap) * sizeof(*s->member));
 	s->n = 0;
 	for (uint32_t i = 0; i < t->n; i++)
 		s->n += (uint32_t)refresh_slot(s, t, m, all, i);
