@@ -148,9 +148,20 @@ json_lines_valid() {
 # pane for a pattern (WAIT_TICKS times 0.05 s, 3 s unless set).
 tmux_setup() {
 	SOCK="flowtop-t$$"
-	at_exit "tmux -L $SOCK kill-server"
+	at_exit "_tmux_cleanup"
 }
 tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+# Every pane's processes go with SIGKILL before the server: a program that
+# loses its terminal must not outlive the test (a sanitizer build's exit
+# could hang there, and a leftover spins on a CI machine's CPU).  A pane's
+# process leads a session of its own.
+_tmux_cleanup() {
+	local p
+	for p in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+		pkill -KILL -s "$p" 2>/dev/null
+	done
+	tm kill-server 2>/dev/null
+}
 screen() { tm capture-pane -p -t v; }
 # tmux_start W H CMD: CMD in a fresh W x H pane "v" (LANG=C.UTF-8,
 # TERM=screen) that stays on screen when CMD ends; CMD's status lands in
