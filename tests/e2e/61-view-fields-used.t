@@ -9,7 +9,7 @@
 [ -x "$EMIT" ] && [ -x "$VIEW" ] || skip_all "not built"
 perl -MMaxMind::DB::Writer::Tree -e1 2>/dev/null || skip_all "libmaxmind-db-writer-perl missing"
 netns_setup
-plan 19
+plan 20
 
 perl "$TOP/tests/tools/mkmmdb.pl" --all "$TMP" || { echo "Bail out! mkmmdb.pl --all"; exit 1; }
 DBS=(--geoip-db "$TMP/geoip2-city.mmdb" --geoip-db "$TMP/asn.mmdb")
@@ -81,6 +81,13 @@ jq -s -e 'any(.[]; .source.port == 40001 and .destination.geo.country_iso_code =
 	any(.[]; .destination.port == 5556 and .process.pid > 0)' "$TMP/f.ndjson" >/dev/null &&
 	grep -q '"domain":"here.test"' "$TMP/f.ndjson"
 ok $? "places, processes and names are still there" || head -c 3000 "$TMP/f.ndjson" | sed "s/^/# /"
+# a database is opened only for fields that need it: a broken one is
+# said only then
+printf 'not a database at all\n' > "$TMP/broken.mmdb"
+nsx "$EMIT" --once -L -n -F source.ip,process.pid --geoip-db "$TMP/broken.mmdb" > /dev/null 2> "$TMP/b1.err"
+nsx "$EMIT" --once -L -n -F source.ip,destination.geo.city_name --geoip-db "$TMP/broken.mmdb" > /dev/null 2> "$TMP/b2.err"
+! grep -q GeoIP "$TMP/b1.err" && grep -q "cannot open GeoIP database" "$TMP/b2.err"
+ok $? "GeoIP is opened only when a GeoIP field is written" || cat "$TMP/b1.err" "$TMP/b2.err" >&2
 "$VIEW" --batch -w 0 "$TMP/f.ndjson" | grep -c ':' > "$TMP/n"
 is "$(cat "$TMP/n")" "$("$VIEW" --batch -w 0 "$TMP/full.ndjson" | grep -c ':')" "and the view shows as many rows"
 
