@@ -24,6 +24,10 @@
 
 #define CTRL(c) ((c) & 0x1f)
 
+/* Rows from an end of the list within which the sorted run reaches it
+ * (about a hundred pages; 96 KiB of window). */
+#define UI_END_RUN 4096u
+
 void ui_init(struct ui *u, struct screen *scr, struct flowtab *t,
 	     const struct reader_stats *rs, const struct sorter *s, const struct flowmatch *m,
 	     const struct linefmt *lf)
@@ -254,6 +258,12 @@ static bool sort_window(struct ui *u, uint32_t count)
 		return true;
 	lo = u->scroll > 2 * count ? u->scroll - 2 * count : 0;
 	hi = u->s.n - u->scroll > 4 * count ? u->scroll + 4 * count : u->s.n;
+	/* near an end the run goes to it: a window at an end is found from
+	 * the last one after a change, one in the middle takes passes */
+	if (hi <= UI_END_RUN)
+		lo = 0;
+	if (u->s.n - lo <= UI_END_RUN)
+		hi = u->s.n;
 	if (sorter_window(&u->s, lo, hi - lo)) {
 		u->win_sorted = false;
 		snprintf(u->msg, sizeof(u->msg), " out of memory: the list is not shown");
