@@ -33,8 +33,8 @@
 
 /* Default cap on live flows; --max-flows changes it.  Not the kernel's
  * nf_conntrack_max: the stream may come from another namespace, host or a
- * file.  About 140 MiB when full (145 MiB RSS at 1M flows on the screen
- * with 120-byte entries, bench-scale; 112 bytes now). */
+ * file (flowtop passes it where it is larger).  About 135 MiB RSS when
+ * full on the screen (bench-scale). */
 #define FLOWTAB_MAX_DEFAULT 1000000u
 
 enum {
@@ -125,7 +125,7 @@ struct flowtab_shared {
 struct flowtab_entry {
 	uint32_t hnext;		/* hash chain: index + 1, 0 ends (no stored
 				 * hash: 8 bytes a flow with the padding, and
-				 * chains are about one entry long) */
+				 * chains are half an entry long on average) */
 	uint32_t id;		/* conntrack.id */
 	uint32_t has;		/* FLOW_HAS_* of the record fields merged */
 	struct flow_tuple orig;	/* original direction */
