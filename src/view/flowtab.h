@@ -237,6 +237,12 @@ uint8_t flowtab_rank(const char *state);
  * move the table to a fresh string pool.  Returns 0, or -1 when fn fails. */
 int flowtab_reintern(struct flowtab *t, field_intern_fn fn, void *ctx);
 
+/* A hint, before records with these conntrack ids are applied: the hash
+ * buckets and chain heads their look-ups will read are fetched into the
+ * cache meanwhile.  Changes nothing; a plain stream's only (the key of a
+ * stream with namespaces holds the inode too). */
+void flowtab_prefetch(const struct flowtab *t, const uint32_t *ids, size_t n);
+
 /* Forget the dirty list: the consumer has seen every change so far. */
 void flowtab_dirty_clear(struct flowtab *t);
 
