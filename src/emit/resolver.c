@@ -808,7 +808,9 @@ static int channel_make(struct resolver *r, ares_channel *out)
 	o.sock_state_cb = on_sock_state;
 	o.sock_state_cb_data = r;
 	o.socket_receive_buffer_size = 1 << 20;	/* a burst of answers */
-	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+	/* STAYOPEN: c-ares closes its sockets whenever no query is left, and
+	 * each new one would be another flow of ours in the stream */
+	o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES | ARES_FLAG_STAYOPEN;
 	rc = ares_init_options(out, &o, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
 			       ARES_OPT_SOCK_RCVBUF | ARES_OPT_FLAGS);
 	if (rc != ARES_SUCCESS)
