@@ -14,7 +14,7 @@ PY=/usr/bin/python3	# Debian's, where python3-dnslib is
 [ -x "$TOP/build/tools/flowgen" ] || skip_all "build/tools/flowgen not built"
 "$PY" -c 'import dnslib' 2>/dev/null || skip_all "python3-dnslib missing"
 netns_setup
-plan 36
+plan 38
 
 FLOWGEN="$TOP/build/tools/flowgen"
 NS1=10.99.0.53
@@ -131,7 +131,8 @@ is "$SIG_RC" 143 "SIGTERM during the --once wait: status 143 (${SIG_MS} ms)"
 
 # ---- follow mode ---------------------------------------------------------------
 : > "$TMP/ns1.log"
-nsbg "$EMIT" --no-process --no-geoip --interval 0 > "$TMP/follow.json" 2>/dev/null
+# -v -v: it says when a name failed and when it saw resolv.conf change
+nsbg "$EMIT" -v -v --no-process --no-geoip --interval 0 > "$TMP/follow.json" 2>"$TMP/follow.err"
 EPID=$BGPID
 at_exit "kill $EPID 2>/dev/null"
 wait_for 5 grep -q snapshot-end "$TMP/follow.json"
@@ -153,17 +154,39 @@ is "$bad" 0 "no flow gets another address's name"
 is "$(jq -c 'select(.source.port == 42004 and .event.action == "update")' "$TMP/follow.json" | wc -l)" 0 \
 	"no update for a flow whose name never comes"
 
-# a changed resolv.conf: the next question goes to the new server
+# a changed resolv.conf: the next questions go to the new server, and so
+# do those still with the old one.  The files are looked at at most once
+# a second, in the resolver's rounds, which run while it is busy or when
+# an address it has no answer for is looked up: an idle emitter sees the
+# change with the next such look-up, and until then a flow to an address
+# that failed with the old servers takes that failure from the cache, and
+# never gets a name (a quiet machine gave 77's flow a name only because
+# it came while 77's question was still out; under load it failed first).
+# So, in order: once 198.51.101.77 of the snapshot has failed with the old
+# server, the change; a flow to an address not asked before, asked of the
+# old server or already of the new; once the change is seen, the flow to
+# 198.51.101.77, whose failure is asked again.
+wait_line 15 "$TMP/follow.err" 'no name for 198\.51\.101\.77: '
 printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$NS2" > "/etc/netns/$NS/resolv.conf"
-# (asked of the old server first, if it comes within the second before the
-# change is seen, the question moves to the new one); 198.51.101.77 was
-# in the snapshot and failed with the old server: it is asked again
+tcp 10.99.0.1 192.0.2.200 42006 443
+wait_line 5 "$TMP/follow.err" "'/etc/resolv.conf' changed"
+named() {	# named PORT NAME: the flow from PORT got NAME
+	jq -c "select(.source.port == $1 and .destination.domain == \"$2\")" "$TMP/follow.json" | grep -q .
+}
+wait_for 5 named 42006 192-0-2-200.auto.test
+ok $? "a flow as resolv.conf changes: a name from the new server"
 t0=$(ms)
 tcp 10.99.0.1 198.51.101.77 42005 443
-wait_for 5 sh -c "jq -c 'select(.source.port == 42005 and .destination.domain == \"198-51-101-77.auto.test\")' '$TMP/follow.json' | grep -q ."
-ok $? "a changed resolv.conf is followed: a name from the new server ($(($(ms) - t0)) ms)"
+wait_for 5 named 42005 198-51-101-77.auto.test
+ok $? "a changed resolv.conf is followed: an address that failed with the old server gets a name from the new ($(($(ms) - t0)) ms)"
 grep -q -x '77.101.51.198.in-addr.arpa' "$TMP/ns2.log"
 ok $? "the new server was asked"
+# each of those questions was answered before the next was asked: c-ares
+# had no query left in between, and must keep its socket all the same
+tcp 10.99.0.1 198.51.101.79 42007 443
+wait_for 5 named 42007 198-51-101-79.auto.test
+is "$(nsx conntrack -L -p udp --dport 53 2>/dev/null | grep -c "dst=$NS2 ")" 1 \
+	"questions far apart in time are one flow to the name server too"
 
 # ---- a signal during the --once dump itself (no DNS wait: -n) -------------------
 kill "$EPID" 2>/dev/null	# the follow-mode emitter has had its turn
