@@ -156,11 +156,17 @@ tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 # could hang there, and a leftover spins on a CI machine's CPU).  A pane's
 # process leads a session of its own.
 _tmux_cleanup() {
+	_tmux_kill_panes -a
+	tm kill-server 2>/dev/null
+}
+# _tmux_kill_panes -a | -t SESSION: SIGKILL to the processes of those panes
+# (a session of its own each), before their terminal goes: the sanitizer
+# build's view hung at exit once its terminal was gone, at 90 % CPU
+_tmux_kill_panes() {
 	local p
-	for p in $(tm list-panes -a -F '#{pane_pid}' 2>/dev/null); do
+	for p in $(tm list-panes "$@" -F '#{pane_pid}' 2>/dev/null); do
 		pkill -KILL -s "$p" 2>/dev/null
 	done
-	tm kill-server 2>/dev/null
 }
 screen() { tm capture-pane -p -t v; }
 # tmux_start W H CMD: CMD in a fresh W x H pane "v" (LANG=C.UTF-8,
@@ -173,6 +179,7 @@ tmux_start() {
 	shift 2
 	rm -f "$TMP/rc" "$TMP/stty.after"
 	tm has-session -t keep 2>/dev/null || tm new-session -d -s keep "sleep 600"
+	_tmux_kill_panes -t v
 	tm kill-session -t v 2>/dev/null
 	tm new-session -d -s v -x "$w" -y "$h" \
 		"export LANG=C.UTF-8 TERM=screen; stty -a > $TMP/stty.before; $*; echo rc=\$? > $TMP/rc; stty -a > $TMP/stty.after; sleep 30"
